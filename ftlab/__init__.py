@@ -1,0 +1,44 @@
+"""ftlab: a fine-tuning lab for learners.
+
+Everything a notebook needs is re-exported here, but imported only on first use, so that
+``import ftlab`` stays fast and pulls in neither matplotlib, ipywidgets, openai nor tiktoken.
+
+>>> import ftlab
+>>> round(float(ftlab.perplexity(0.0)), 3)
+1.0
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (add a line here when a module gains a public name)
+_EXPORTS = {
+    # losses
+    "softmax": "losses",
+    "log_softmax": "losses",
+    "cross_entropy": "losses",
+    "cross_entropy_from_probs": "losses",
+    "perplexity": "losses",
+    "nats_to_bits": "losses",
+    "bits_to_nats": "losses",
+    "loss_from_perplexity": "losses",
+    "token_accuracy": "losses",
+    # self-check exercises
+    "check": "exercises",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ftlab' has no attribute {name!r}")
+    value = getattr(import_module(f"ftlab.{module}"), name)
+    globals()[name] = value  # cache: the next lookup is a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
