@@ -1,0 +1,213 @@
+"""Self-check exercises: ``ftlab.check("01-uniform-loss", answer)`` says whether an answer is right
+and, when it matches a known mistake, which one.
+
+Each exercise computes its own expected answer with ftlab (never a typed-in number) and lists the
+wrong answers learners typically reach, each with an explanation. Exercises are grouped below by
+notebook; add a notebook's exercises in its own section.
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Exercise:
+    """One question with a computed answer.
+
+    ``solution`` returns the right answer: a number (compared with relative tolerance ``rtol``)
+    or a string (compared case-insensitively). ``mistakes`` pairs a function computing a
+    typical wrong answer with the explanation shown when the learner gives it.
+    """
+
+    question: str
+    solution: Callable[[], Any]
+    why: str
+    mistakes: list = field(default_factory=list)
+    rtol: float = 1e-3
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` returns: ``correct`` plus a message; shows as a coloured box in Jupyter."""
+
+    name: str
+    correct: bool
+    message: str
+
+    def __bool__(self):
+        return self.correct
+
+    def __repr__(self):
+        mark = "✓ Correct" if self.correct else "✗ Not yet"
+        return f"{mark} ({self.name}): {self.message}"
+
+    def _repr_html_(self):
+        colour = "#1b7f3b" if self.correct else "#b3261e"
+        mark = "✓ Correct" if self.correct else "✗ Not yet"
+        return (f'<div style="border-left:4px solid {colour};padding:4px 10px">'
+                f'<b style="color:{colour}">{mark}</b> <code>{self.name}</code>: {self.message}</div>')
+
+
+EXERCISES: dict = {}
+
+
+def _add(name, **kwargs):
+    EXERCISES[name] = Exercise(**kwargs)
+
+
+def _same(answer, expected, rtol):
+    if isinstance(expected, str):
+        return str(answer).strip().lower() == expected.strip().lower()
+    try:
+        a, e = float(answer), float(expected)
+    except (TypeError, ValueError):
+        return False
+    if math.isinf(e) or math.isinf(a):
+        return a == e
+    return math.isclose(a, e, rel_tol=rtol, abs_tol=1e-9)
+
+
+def check(name, answer):
+    """Check a learner's ``answer`` to exercise ``name`` and explain a wrong one.
+
+    >>> check("01-uniform-loss", 2.302585).correct
+    True
+    >>> print(check("01-uniform-loss", 1.0).message.split(".")[0])
+    That is log10(10)
+    """
+    exercise = EXERCISES.get(name)
+    if exercise is None:
+        known = ", ".join(sorted(EXERCISES))
+        raise ValueError(f"no exercise named {name!r}; known exercises: {known}")
+    if answer is None or answer is Ellipsis:
+        return CheckResult(name, False, "Replace the `...` with your answer and run the cell again.")
+    expected = exercise.solution()
+    if _same(answer, expected, exercise.rtol):
+        return CheckResult(name, True, exercise.why)
+    for wrong, explanation in exercise.mistakes:
+        if _same(answer, wrong(), exercise.rtol):
+            return CheckResult(name, False, explanation)
+    return CheckResult(name, False, f"{answer!r} is not it. Hint: {exercise.question}")
+
+
+# ----------------------------------------------------------------------------- 01 cross-entropy
+
+
+def _ce_of_prob(p):
+    from ftlab.losses import cross_entropy_from_probs
+
+    return float(cross_entropy_from_probs([p, 1 - p], [0]))
+
+
+def _ce_of_prob_uniform(v):
+    import numpy as np
+
+    from ftlab.losses import cross_entropy
+
+    return float(cross_entropy(np.zeros((1, v)), [0]))
+
+
+_add(
+    "01-uniform-loss",
+    question="What is the loss of a model that gives each of 10 tokens probability 1/10?",
+    solution=lambda: _ce_of_prob_uniform(10),
+    why="A uniform guess over V tokens costs -log(1/V) = ln(V) nats on every token: ln(10) ≈ 2.303.",
+    mistakes=[
+        (lambda: math.log10(10), "That is log10(10). Losses use the natural log, so the answer is ln(10)."),
+        (lambda: math.log2(10), "That is in bits (log base 2). Fine-tuning losses are in nats: use ln."),
+        (lambda: 0.1, "That is the probability, not the loss. The loss is -ln(probability)."),
+        (lambda: 10.0, "That is the perplexity e^L. The question asks for the loss L itself."),
+    ],
+)
+
+
+_add(
+    "01-mean-loss",
+    question=("A model gives the correct token probabilities 0.5, 0.25 and 0.8 at three assistant "
+              "positions. What is the mean cross-entropy over those tokens?"),
+    solution=lambda: (_ce_of_prob(0.5) + _ce_of_prob(0.25) + _ce_of_prob(0.8)) / 3,
+    why="Mean of -ln p over the tokens: (0.693 + 1.386 + 0.223) / 3 ≈ 0.767 nats.",
+    mistakes=[
+        (lambda: -math.log((0.5 + 0.25 + 0.8) / 3),
+         "You took -ln of the mean probability. Average the per-token losses -ln p instead."),
+        (lambda: _ce_of_prob(0.5) + _ce_of_prob(0.25) + _ce_of_prob(0.8),
+         "That is the sum over tokens. The reported loss is the mean: divide by the token count."),
+    ],
+)
+
+_add(
+    "01-masked-loss",
+    question=("Token losses [2.0, 1.5, 0.4, 0.2] where only the last two are assistant tokens. "
+              "What loss does chat fine-tuning report?"),
+    solution=lambda: _masked_mean([2.0, 1.5, 0.4, 0.2], [False, False, True, True]),
+    why="Only assistant tokens count: (0.4 + 0.2) / 2 = 0.3. The prompt tokens are masked out.",
+    mistakes=[
+        (lambda: (2.0 + 1.5 + 0.4 + 0.2) / 4,
+         "That averages every token. In chat fine-tuning the prompt tokens are masked (ignored)."),
+        (lambda: (0.4 + 0.2) / 4,
+         "You masked the prompt tokens but still divided by all 4. Divide by the counted tokens only."),
+    ],
+)
+
+
+def _masked_mean(losses, counted):
+    import numpy as np
+
+    losses, counted = np.asarray(losses), np.asarray(counted)
+    return float(losses[counted].mean())
+
+
+# ----------------------------------------------------------------------------- 02 perplexity
+
+_add(
+    "02-perplexity-of-loss",
+    question="A validation loss of 1.2 nats corresponds to what perplexity?",
+    solution=lambda: _ppl(1.2),
+    why="P = e^L = e^1.2 ≈ 3.32: as unsure as a choice among about 3.3 equally likely tokens.",
+    mistakes=[
+        (lambda: 2 ** 1.2, "That is 2^L. The loss is in nats, so use e^L."),
+        (lambda: 10 ** 1.2, "That is 10^L. The loss is in nats (natural log), so use e^L."),
+        (lambda: math.log(1.2), "That is ln(L). Perplexity goes the other way: e^L."),
+    ],
+)
+
+
+def _ppl(loss, base=math.e):
+    from ftlab.losses import perplexity
+
+    return float(perplexity(loss, base=base))
+
+
+_add(
+    "02-corpus-perplexity",
+    question=("Batch A has 100 tokens with mean loss 1.0; batch B has 300 tokens with mean loss 2.0. "
+              "What is the perplexity over all 400 tokens?"),
+    solution=lambda: _ppl((100 * 1.0 + 300 * 2.0) / 400),
+    why="Weight each batch's loss by its tokens: L = (100·1 + 300·2)/400 = 1.75, P = e^1.75 ≈ 5.75.",
+    mistakes=[
+        (lambda: (_ppl(1.0) + _ppl(2.0)) / 2,
+         "You averaged the two batches' perplexities. Average the losses (token-weighted), then exp."),
+        (lambda: _ppl((1.0 + 2.0) / 2),
+         "You averaged the batch losses without weighting by tokens: batch B has three times as many."),
+        (lambda: (100 * _ppl(1.0) + 300 * _ppl(2.0)) / 400,
+         "You token-weighted the perplexities. Weight the losses, then take e^L once."),
+    ],
+)
+
+_add(
+    "02-bits",
+    question="A loss of 2.0 nats is how many bits per token?",
+    solution=lambda: _bits(2.0),
+    why="Divide by ln 2: 2.0 / 0.693 ≈ 2.885 bits. The perplexity is the same either way: e^2 = 2^2.885.",
+    mistakes=[
+        (lambda: 2.0 * math.log(2), "You multiplied by ln 2; bits = nats / ln 2."),
+        (lambda: 2.0, "Nats and bits differ by a factor ln 2: divide by ln 2."),
+    ],
+)
+
+
+def _bits(nats):
+    from ftlab.losses import nats_to_bits
+
+    return float(nats_to_bits(nats))
