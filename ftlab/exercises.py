@@ -15,7 +15,7 @@ from typing import Any, Callable
 class Exercise:
     """One question with a computed answer.
 
-    ``solution`` returns the right answer: a number (compared with relative tolerance ``rtol``)
+    ``solution`` returns the right answer (``why`` may quote it as ``{answer:.3f}``): a number (compared with relative tolerance ``rtol``)
     or a string (compared case-insensitively). ``mistakes`` pairs a function computing a
     typical wrong answer with the explanation shown when the learner gives it.
     """
@@ -84,7 +84,7 @@ def check(name, answer):
         return CheckResult(name, False, "Replace the `...` with your answer and run the cell again.")
     expected = exercise.solution()
     if _same(answer, expected, exercise.rtol):
-        return CheckResult(name, True, exercise.why)
+        return CheckResult(name, True, exercise.why.format(answer=expected))
     for wrong, explanation in exercise.mistakes:
         if _same(answer, wrong(), exercise.rtol):
             return CheckResult(name, False, explanation)
@@ -97,7 +97,7 @@ def check(name, answer):
 def _ce_of_prob(p):
     from ftlab.losses import cross_entropy_from_probs
 
-    return float(cross_entropy_from_probs([p, 1 - p], [0]))
+    return float(cross_entropy_from_probs([p, 1 - p], 0))
 
 
 def _ce_of_prob_uniform(v):
@@ -112,7 +112,7 @@ _add(
     "01-uniform-loss",
     question="What is the loss of a model that gives each of 10 tokens probability 1/10?",
     solution=lambda: _ce_of_prob_uniform(10),
-    why="A uniform guess over V tokens costs -log(1/V) = ln(V) nats on every token: ln(10) ≈ 2.303.",
+    why="A uniform guess over V tokens costs -log(1/V) = ln(V) nats on every token: ln(10) ≈ {answer:.3f}.",
     mistakes=[
         (lambda: math.log10(10), "That is log10(10). Losses use the natural log, so the answer is ln(10)."),
         (lambda: math.log2(10), "That is in bits (log base 2). Fine-tuning losses are in nats: use ln."),
@@ -127,7 +127,7 @@ _add(
     question=("A model gives the correct token probabilities 0.5, 0.25 and 0.8 at three assistant "
               "positions. What is the mean cross-entropy over those tokens?"),
     solution=lambda: (_ce_of_prob(0.5) + _ce_of_prob(0.25) + _ce_of_prob(0.8)) / 3,
-    why="Mean of -ln p over the tokens: (0.693 + 1.386 + 0.223) / 3 ≈ 0.767 nats.",
+    why="Mean of -ln p over the tokens: (0.693 + 1.386 + 0.223) / 3 ≈ {answer:.3f} nats.",
     mistakes=[
         (lambda: -math.log((0.5 + 0.25 + 0.8) / 3),
          "You took -ln of the mean probability. Average the per-token losses -ln p instead."),
@@ -141,7 +141,7 @@ _add(
     question=("Token losses [2.0, 1.5, 0.4, 0.2] where only the last two are assistant tokens. "
               "What loss does chat fine-tuning report?"),
     solution=lambda: _masked_mean([2.0, 1.5, 0.4, 0.2], [False, False, True, True]),
-    why="Only assistant tokens count: (0.4 + 0.2) / 2 = 0.3. The prompt tokens are masked out.",
+    why="Only assistant tokens count: (0.4 + 0.2) / 2 = {answer:.3g}. The prompt tokens are masked out.",
     mistakes=[
         (lambda: (2.0 + 1.5 + 0.4 + 0.2) / 4,
          "That averages every token. In chat fine-tuning the prompt tokens are masked (ignored)."),
@@ -164,7 +164,7 @@ _add(
     "02-perplexity-of-loss",
     question="A validation loss of 1.2 nats corresponds to what perplexity?",
     solution=lambda: _ppl(1.2),
-    why="P = e^L = e^1.2 ≈ 3.32: as unsure as a choice among about 3.3 equally likely tokens.",
+    why="P = e^L = e^1.2 ≈ {answer:.2f}: as unsure as a choice among about {answer:.1f} equally likely tokens.",
     mistakes=[
         (lambda: 2 ** 1.2, "That is 2^L. The loss is in nats, so use e^L."),
         (lambda: 10 ** 1.2, "That is 10^L. The loss is in nats (natural log), so use e^L."),
@@ -184,7 +184,7 @@ _add(
     question=("Batch A has 100 tokens with mean loss 1.0; batch B has 300 tokens with mean loss 2.0. "
               "What is the perplexity over all 400 tokens?"),
     solution=lambda: _ppl((100 * 1.0 + 300 * 2.0) / 400),
-    why="Weight each batch's loss by its tokens: L = (100·1 + 300·2)/400 = 1.75, P = e^1.75 ≈ 5.75.",
+    why="Weight each batch's loss by its tokens: L = (100·1 + 300·2)/400 = 1.75, P = e^1.75 ≈ {answer:.2f}.",
     mistakes=[
         (lambda: (_ppl(1.0) + _ppl(2.0)) / 2,
          "You averaged the two batches' perplexities. Average the losses (token-weighted), then exp."),
@@ -199,7 +199,7 @@ _add(
     "02-bits",
     question="A loss of 2.0 nats is how many bits per token?",
     solution=lambda: _bits(2.0),
-    why="Divide by ln 2: 2.0 / 0.693 ≈ 2.885 bits. The perplexity is the same either way: e^2 = 2^2.885.",
+    why="Divide by ln 2: 2.0 / 0.693 ≈ {answer:.3f} bits. The perplexity is the same either way: e^2 = 2^{answer:.3f}.",
     mistakes=[
         (lambda: 2.0 * math.log(2), "You multiplied by ln 2; bits = nats / ln 2."),
         (lambda: 2.0, "Nats and bits differ by a factor ln 2: divide by ln 2."),

@@ -186,14 +186,14 @@ def cross_entropy(logits, targets, *, ignore_index=-100, weights=None, label_smo
 def cross_entropy_from_probs(probs, targets, *, ignore_index=-100, reduction="mean", atol=None):
     """The course's formula L = -Σ_i y_i log p_i, on probabilities.
 
-    ``targets`` is either integer class indices (shape ``probs.shape[:-1]``, a one-hot y) or a
-    distribution with the same shape as ``probs`` (one-hot or soft labels). Probabilities must be
+    ``targets`` is either integer class indices (shape ``probs.shape[:-1]``, a one-hot y written
+    compactly) or a distribution with the same shape as ``probs`` (one-hot or soft labels). Probabilities must be
     non-negative and sum to 1 along the last axis (within ``atol``); terms with y_i = 0 count as 0
     even where p_i = 0, and a correct class given p = 0 costs ``inf``, as the formula says.
 
     >>> round(float(cross_entropy_from_probs([[0.7, 0.2, 0.1]], [0])), 4)
     0.3567
-    >>> round(float(cross_entropy_from_probs([0.7, 0.2, 0.1], [1.0, 0.0, 0.0])), 4)
+    >>> round(float(cross_entropy_from_probs([0.7, 0.2, 0.1], [1, 0, 0])), 4)
     0.3567
     """
     _check_reduction(reduction)
@@ -201,7 +201,7 @@ def cross_entropy_from_probs(probs, targets, *, ignore_index=-100, reduction="me
     atol = atol if atol is not None else (1e-6 if p.dtype == np.float64 else 1e-4)
     _check_distribution(p, "probs", atol)
     y = np.asarray(targets)
-    if y.dtype.kind in "iu":
+    if y.shape != p.shape:  # class indices, one per row of probs
         _check_logits_targets(p, y, ignore_index)
         counted = y != ignore_index
         picked = np.take_along_axis(p, np.where(counted, y, 0)[..., None], axis=-1)[..., 0]
@@ -209,10 +209,6 @@ def cross_entropy_from_probs(probs, targets, *, ignore_index=-100, reduction="me
             per_item = np.where(counted, -np.log(picked.astype(np.float64)), 0.0)
         return _reduce(per_item, counted, reduction, y.shape)
     y = _float_array(y, "targets")
-    if y.shape != p.shape:
-        raise ValueError(
-            f"soft targets must have the same shape as probs: targets {y.shape} vs probs {p.shape}"
-        )
     _check_distribution(y, "targets", atol)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(y > 0, -y * np.log(p.astype(np.float64)), 0.0)
