@@ -1,0 +1,92 @@
+"""ftlab.cross_entropy vs the naive numpy formula (and PyTorch when installed) on large logits.
+
+    python benchmarks/bench_cross_entropy.py                 # (8192, 100_000) float32, ~3.3 GB
+    python benchmarks/bench_cross_entropy.py --rows 1024     # smaller, for a quick look
+
+Each method runs in its own process, so its peak memory is measured cleanly: the growth of the
+process's peak resident size beyond the logits themselves, printed in units of one logits array.
+Times are the best of --repeat runs; the ratio column compares with ftlab in the same run.
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+METHODS = ("ftlab", "naive", "torch")
+
+
+def _peak_rss_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def _run(method, logits, targets):
+    if method == "ftlab":
+        import ftlab
+
+        return float(ftlab.cross_entropy(logits, targets))
+    if method == "naive":
+        # the textbook formula: softmax, then -log of the picked probability
+        probs = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+        return float(-np.log(probs[np.arange(len(targets)), targets]).mean())
+    import torch
+
+    return float(torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets)))
+
+
+def child(method, rows, classes, repeat):
+    """Runs in a fresh process: make the logits, then time one method and note its extra peak."""
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((rows, classes), dtype=np.float32)
+    targets = rng.integers(0, classes, size=rows)
+    if method == "torch":
+        import torch  # noqa: F401  (import before measuring, so its libraries are not counted)
+    before = _peak_rss_bytes()
+    times, value = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with np.errstate(all="ignore"):
+            value = _run(method, logits, targets)
+        times.append(time.perf_counter() - start)
+    extra = max(0, _peak_rss_bytes() - before)
+    print(json.dumps({"seconds": min(times), "extra_bytes": extra,
+                      "logits_bytes": logits.nbytes, "loss": value}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=8192)
+    ap.add_argument("--classes", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--child", choices=METHODS)
+    args = ap.parse_args()
+    if args.child:
+        return child(args.child, args.rows, args.classes, args.repeat)
+
+    print(f"cross-entropy of ({args.rows}, {args.classes}) float32 logits, "
+          f"{args.rows * args.classes * 4 / 1e9:.2f} GB, best of {args.repeat}")
+    results = {}
+    for method in METHODS:
+        cmd = [sys.executable, __file__, "--child", method, "--rows", str(args.rows),
+               "--classes", str(args.classes), "--repeat", str(args.repeat)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            reason = "not installed" if "No module named" in proc.stderr else proc.stderr.strip()[-200:]
+            print(f"{method:>6}: skipped ({reason})")
+            continue
+        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    base = results["ftlab"]["seconds"]
+    print(f"{'method':>6} {'seconds':>9} {'time / ftlab':>13} {'extra peak memory':>24} {'loss':>10}")
+    for method, r in results.items():
+        extra = r["extra_bytes"] / r["logits_bytes"]
+        print(f"{method:>6} {r['seconds']:9.3f} {r['seconds'] / base:12.2f}x "
+              f"{r['extra_bytes'] / 1e6:10.0f} MB = {extra:4.2f} logits {r['loss']:10.5f}")
+
+
+if __name__ == "__main__":
+    main()
