@@ -26,6 +26,12 @@ _EXPORTS = {
     "token_accuracy": "losses",
     # self-check exercises
     "check": "exercises",
+    # chat data
+    "read_chat_jsonl": "chat_data",
+    "iter_jsonl": "chat_data",
+    "write_chat_jsonl": "chat_data",
+    "to_chat": "chat_data",
+    "ChatRecords": "chat_data",
 }
 
 __all__ = sorted(_EXPORTS)
