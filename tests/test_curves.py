@@ -1,0 +1,142 @@
+"""smooth against TensorBoard's own test vectors; diagnose on synthetic curves made for each verdict."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ftlab import curves
+from ftlab.curves import diagnose_curves, smooth
+
+# ----------------------------------------------------------------------------- smooth
+# Vectors from TensorBoard's data_transformer_test.ts (line_chart_v2, classicSmoothing).
+
+
+def test_tensorboard_smooths_two_series():
+    assert smooth([1, 0.5, 0], 0.6) == pytest.approx(
+        [1, 0.6875, ((0.5 * 0.4 + 0.4 * 1 * 0.6) * 0.6 + 0) / (1 - 0.6**3)], abs=1e-15)
+    assert smooth([0, 0.5, 1], 0.6) == pytest.approx(
+        [0, 0.3125, (1 * 0.4 + 0.5 * 0.4 * 0.6) / (1 - 0.6**3)], abs=1e-15)
+    assert smooth([], 0.6).tolist() == []
+
+
+def test_tensorboard_weight_zero_is_identity():
+    assert smooth([1, 0.5, 0], 0.0).tolist() == [1, 0.5, 0]
+
+
+def test_tensorboard_non_finite_points_pass_through_without_advancing():
+    out = smooth([-math.inf, 1, math.nan, math.inf, 0.5], 0.6)
+    assert out[0] == -math.inf and out[1] == 1 and math.isnan(out[2]) and out[3] == math.inf
+    assert out[4] == 0.6875
+
+
+def test_tensorboard_weight_one_gives_zero():
+    assert smooth([1, 0.5, 0], 1).tolist() == [0, 0, 0]
+
+
+def test_tensorboard_constant_series_has_no_float_noise():
+    assert smooth([0.3, 0.3, 0.3], 0.1).tolist() == [0.3, 0.3, 0.3]
+
+
+@pytest.mark.parametrize("weight", [math.nan, -1, -math.inf, math.inf])
+def test_tensorboard_clips_bad_weights_to_zero(weight):
+    assert smooth([1, 0.5], weight).tolist() == [1, 0.5]
+
+
+def test_tensorboard_clips_large_weight_to_one():
+    assert smooth([1, 0.5], 2).tolist() == [0, 0]
+
+
+def test_smooth_keeps_a_pandas_index():
+    pd = pytest.importorskip("pandas")
+    s = pd.Series([1.0, 0.5, 0.0], index=[10, 20, 30], name="train_loss")
+    out = smooth(s, 0.6)
+    assert list(out.index) == [10, 20, 30] and out.name == "train_loss"
+    assert out.iloc[1] == 0.6875
+
+
+def test_smooth_rejects_2d():
+    with pytest.raises(ValueError, match="1-D"):
+        smooth([[1, 2], [3, 4]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=40), st.floats(0, 0.999))
+def test_smoothed_values_are_weighted_averages_of_the_points_so_far(ys, w):
+    out = smooth(ys, w)
+    for i in range(len(ys)):
+        lo, hi = min(ys[: i + 1]), max(ys[: i + 1])
+        tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+        assert lo - tol <= out[i] <= hi + tol
+
+
+# ----------------------------------------------------------------------------- diagnose
+
+
+def _run(train, valid, every=20, n=600, seed=0, noise=0.02):
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, n + 1)
+    tr = train(steps) * (1 + noise * rng.standard_normal(n))
+    va = np.where(steps % every == 0, valid(steps), np.nan)
+    return steps, tr, va
+
+
+def _decay(start, end, scale):
+    return lambda s: end + (start - end) * np.exp(-s / scale)
+
+
+SYNTHETIC = {
+    "no-validation": _run(_decay(2, 0.3, 100), lambda s: np.full(s.shape, np.nan)),
+    "unstable": _run(lambda s: 1.0 + s / 400, lambda s: 1.2 + s / 400),
+    "overfitting": _run(_decay(2, 0.1, 100), lambda s: 0.6 + 0.8 * ((s - 160) / 440) ** 2),
+    "underfitting": _run(_decay(2.0, 1.9, 300), _decay(2.1, 2.0, 300)),
+    "still-improving": _run(_decay(2, 0.2, 600), _decay(2.1, 0.3, 600)),
+    "converged": _run(_decay(2, 0.3, 60), _decay(2.1, 0.5, 60)),
+}
+
+
+@pytest.mark.parametrize("verdict", sorted(SYNTHETIC))
+def test_synthetic_curve_gets_its_verdict(verdict):
+    d = diagnose_curves(*SYNTHETIC[verdict])
+    assert d.verdict == verdict, str(d)
+    assert d.advice and d.reasons
+
+
+def test_every_verdict_has_a_synthetic_curve_and_advice():
+    assert set(SYNTHETIC) == set(curves.VERDICTS) == set(curves.ADVICE)
+
+
+def test_overfitting_evidence_points_at_the_turn():
+    d = diagnose_curves(*SYNTHETIC["overfitting"])
+    assert d.best_valid_step == 160 and d.rise_step == 180
+    assert d.final_valid_loss > d.best_valid_loss and d.valid_slope > 0 > d.train_slope
+    assert "160" in d.advice
+
+
+def test_thresholds_decide_the_verdict(monkeypatch):
+    steps, tr, va = SYNTHETIC["still-improving"]
+    monkeypatch.setattr(curves, "STILL_IMPROVING", 0.99)  # demand more fall at the end
+    assert diagnose_curves(steps, tr, va).verdict == "converged"
+
+
+def test_non_finite_training_loss_is_unstable():
+    steps, tr, va = SYNTHETIC["converged"]
+    tr = tr.copy()
+    tr[400] = np.inf
+    assert diagnose_curves(steps, tr, va).verdict == "unstable"
+
+
+def test_jumpy_validation_is_unstable():
+    rng = np.random.default_rng(1)
+    steps, tr, va = SYNTHETIC["converged"]
+    va = va * (1 + 0.4 * rng.standard_normal(va.shape))
+    va[np.isfinite(va)] = np.abs(va[np.isfinite(va)])
+    d = diagnose_curves(steps, tr, va)
+    assert d.verdict == "unstable" and d.valid_noise > curves.VALID_NOISE
+
+
+def test_diagnose_curves_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="same length"):
+        diagnose_curves([1, 2, 3], [1.0, 0.9], None)
