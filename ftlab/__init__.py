@@ -26,6 +26,11 @@ _EXPORTS = {
     "token_accuracy": "losses",
     # self-check exercises
     "check": "exercises",
+    # runs: every recorded format read into one Run; the shipped recordings
+    "Run": "runs",
+    "load_run": "runs",
+    "sample_runs": "samples",
+    "load_sample": "samples",
     # chat data
     "read_chat_jsonl": "chat_data",
     "iter_jsonl": "chat_data",

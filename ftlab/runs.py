@@ -1,0 +1,351 @@
+"""A fine-tuning run as one tidy object: a metrics table indexed by step, plus what we know about it.
+
+Every source a learner may have -- an OpenAI results CSV (raw or base64), the job's events, a
+printed event log, checkpoints, a legacy ``compiled_results.csv``, a Hugging Face
+``trainer_state.json`` or any table of steps and losses -- goes through :func:`load_run` and comes
+out as a :class:`Run`. Plots, diagnoses and widgets accept only ``Run``, so a real OpenAI job and a
+tiny CPU model look the same to them.
+
+>>> run = load_run("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\\n"
+...                "1,2.0,0.5,,\\n2,1.5,0.6,1.8,0.55\\n")
+>>> run.format, run.n_steps, float(run.metrics.loc[2, "valid_loss"])
+('openai_csv', 2, 1.8)
+"""
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# The columns every Run has, in this order (NaN where the source did not record them).
+CANONICAL = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy",
+             "full_valid_loss", "full_valid_accuracy", "epoch")
+LOSSES = ("train_loss", "valid_loss", "full_valid_loss")
+
+# ftlab's own run format: one comment line holding the meta as JSON, then a plain CSV.
+FTLAB_HEADER = "# ftlab run "
+
+# The results-file layout OpenAI's fine-tuning API writes (and its dashboard downloads).
+OPENAI_CSV_COLUMNS = {"train_loss": "train_loss", "train_accuracy": "train_accuracy",
+                      "valid_loss": "valid_loss", "valid_accuracy": "valid_mean_token_accuracy"}
+
+
+class Run:
+    """Metrics of one fine-tuning run (``metrics``) and what the source said about it (``meta``).
+
+    ``metrics`` is a DataFrame indexed by the integer ``step`` (sorted, unique, >= 0) with the
+    canonical columns ``train_loss, train_accuracy, valid_loss, valid_accuracy, full_valid_loss,
+    full_valid_accuracy, epoch`` (NaN where not recorded) followed by any extra columns of the
+    source (``grad_norm``, ``elapsed_tokens``, ...). ``meta`` is a plain dict with at least
+    ``format`` and ``name``; JSON-compatible, so a saved run reads back unchanged.
+
+    >>> run = Run(pd.DataFrame({"train_loss": [2.0, 1.0]}, index=[1, 2]), name="demo")
+    >>> run
+    Run 'demo' (table): 2 steps, 1..2
+      metrics: train_loss
+      train loss: 2 (step 1) -> 1 (step 2)
+      validation: none recorded
+    """
+
+    def __init__(self, metrics, meta=None, *, name=None, format=None):
+        meta = dict(meta or {})
+        if name is not None:
+            meta["name"] = name
+        if format is not None:
+            meta["format"] = format
+        meta.setdefault("format", "table")
+        meta.setdefault("name", "run")
+        self.metrics = _tidy(metrics, meta["name"])
+        self.meta = _jsonable(meta)
+        _derive_epoch(self)
+
+    # ------------------------------------------------------------------ what it is
+    @property
+    def name(self):
+        return self.meta["name"]
+
+    @property
+    def format(self):
+        return self.meta["format"]
+
+    @property
+    def steps(self):
+        """The recorded step numbers (numpy int array)."""
+        return self.metrics.index.to_numpy()
+
+    @property
+    def n_steps(self):
+        """How many steps have a row (a log with gaps has fewer than its last step)."""
+        return len(self.metrics)
+
+    def __len__(self):
+        return len(self.metrics)
+
+    @property
+    def has_validation(self):
+        """True when any validation loss (per-step or full) was recorded."""
+        m = self.metrics
+        return bool(m["valid_loss"].notna().any() or m["full_valid_loss"].notna().any())
+
+    def recorded(self):
+        """Names of the columns holding at least one value (canonical first, then extras)."""
+        return [c for c in self.metrics.columns if self.metrics[c].notna().any()]
+
+    def best_valid(self, column="valid_loss"):
+        """``(step, loss)`` of the lowest validation loss, or ``None`` when none was recorded.
+
+        >>> Run(pd.DataFrame({"valid_loss": [1.0, 0.5, 0.7]}, index=[1, 2, 3])).best_valid()
+        (2, 0.5)
+        """
+        col = self.metrics[column].dropna()
+        if col.empty:
+            return None
+        step = int(col.idxmin())
+        return step, float(col[step])
+
+    def __repr__(self):
+        m = self.metrics
+        head = f"Run {self.name!r} ({self.format}): {self.n_steps} steps"
+        if self.n_steps:
+            missing = self.meta.get("missing_steps") or []
+            head += f", {m.index[0]}..{m.index[-1]}" + (f", {len(missing)} missing"
+                                                         if missing else "")
+        lines = [head, "  metrics: " + (", ".join(self.recorded()) or "none")]
+        train = m["train_loss"].dropna()
+        if len(train):
+            lines.append(f"  train loss: {train.iloc[0]:.4g} (step {train.index[0]}) -> "
+                         f"{train.iloc[-1]:.4g} (step {train.index[-1]})")
+        valid = m["valid_loss"].dropna()
+        if len(valid):
+            step, best = self.best_valid()
+            lines.append(f"  valid loss: last {valid.iloc[-1]:.4g} (step {valid.index[-1]}), "
+                         f"best {best:.4g} (step {step})")
+        full = m["full_valid_loss"].dropna()
+        if len(full):
+            lines.append(f"  full valid loss: {full.iloc[-1]:.4g} (step {full.index[-1]})")
+        if not len(valid) and not len(full):
+            lines.append("  validation: none recorded")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ derived views
+    def copy(self):
+        return Run(self.metrics.copy(), json.loads(json.dumps(self.meta)))
+
+    def with_perplexity(self):
+        """A copy with ``train_perplexity``, ``valid_perplexity`` and ``full_valid_perplexity``
+        (e^loss, NaN where the loss is NaN) added after the canonical columns.
+
+        >>> r = Run(pd.DataFrame({"train_loss": [0.0, math.log(4)]}, index=[1, 2]))
+        >>> r.with_perplexity().metrics["train_perplexity"].round(6).tolist()
+        [1.0, 4.0]
+        """
+        from ftlab.losses import perplexity
+
+        out = self.copy()
+        for loss in LOSSES:
+            values = out.metrics[loss].to_numpy(dtype=float)
+            out.metrics[loss.replace("_loss", "_perplexity")] = np.asarray(perplexity(values))
+        return out
+
+    def epochs(self):
+        """One row per epoch: its steps, mean training loss and accuracy, and the last validation
+        numbers recorded in it. Needs the ``epoch`` column (known from the source, or derived from
+        ``meta`` ``steps_per_epoch`` / ``n_epochs``).
+
+        >>> r = Run(pd.DataFrame({"train_loss": [3.0, 1.0, 2.0, 0.0]}, index=[1, 2, 3, 4]),
+        ...         {"n_epochs": 2})
+        >>> r.epochs()["train_loss"].tolist()
+        [2.0, 1.0]
+        """
+        m = self.metrics
+        if m["epoch"].isna().all():
+            raise ValueError(
+                f"run {self.name!r}: the epoch of each step is unknown. Give the number of epochs "
+                "when loading, e.g. load_run(path, meta={'n_epochs': 3}), or "
+                "meta={'steps_per_epoch': 555}.")
+        # Step s belongs to epoch ceil(epoch value): epoch 1.0 is the last step of epoch 1.
+        number = np.ceil(m["epoch"].to_numpy() - 1e-9).clip(min=1)
+        groups = m.assign(_epoch=number).dropna(subset=["_epoch"]).groupby("_epoch")
+        table = pd.DataFrame({
+            "first_step": groups.apply(lambda g: g.index.min(), include_groups=False),
+            "last_step": groups.apply(lambda g: g.index.max(), include_groups=False),
+            "steps": groups.size(),
+            "train_loss": groups["train_loss"].mean(),
+            "train_accuracy": groups["train_accuracy"].mean(),
+            "valid_loss": groups["valid_loss"].agg(_last),
+            "valid_accuracy": groups["valid_accuracy"].agg(_last),
+            "full_valid_loss": groups["full_valid_loss"].agg(_last),
+        })
+        table.index = table.index.astype(int)
+        table.index.name = "epoch"
+        return table
+
+    # ------------------------------------------------------------------ writing
+    def to_openai_csv(self, path=None, *, overwrite=False):
+        """Write (or, with no path, return) the metrics in OpenAI's results-file layout:
+        ``step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy``, empty cells where
+        nothing was recorded. ``full_valid_*`` have no column there and are left out.
+
+        >>> print(Run(pd.DataFrame({"train_loss": [1.5]}, index=[7])).to_openai_csv(), end="")
+        step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy
+        7,1.5,,,
+        """
+        table = self.metrics[list(OPENAI_CSV_COLUMNS)].rename(columns=OPENAI_CSV_COLUMNS)
+        text = table.to_csv(lineterminator="\n")
+        if path is None:
+            return text
+        return _write_atomic(path, text, overwrite)
+
+    def to_text(self):
+        """ftlab's own run format: ``# ftlab run {meta as JSON}`` then the metrics as CSV.
+        Lossless: :func:`load_run` reads back exactly the same numbers and meta."""
+        header = FTLAB_HEADER + json.dumps(self.meta, ensure_ascii=False, sort_keys=True)
+        return header + "\n" + self.metrics.to_csv(lineterminator="\n")
+
+    def save(self, path, *, overwrite=False):
+        """Save in ftlab's run format (see :meth:`to_text`); refuses to replace an existing file
+        unless ``overwrite=True``. Returns the path."""
+        return _write_atomic(path, self.to_text(), overwrite)
+
+    # Run.early_stopping(...) is added with ftlab.early_stopping (the patience rule over a Run).
+
+
+def _last(series):
+    series = series.dropna()
+    return series.iloc[-1] if len(series) else np.nan
+
+
+# ---------------------------------------------------------------------------- checks and tidying
+
+
+def _tidy(metrics, name):
+    """Validate a metrics table and put it in canonical shape (a new DataFrame)."""
+    if not isinstance(metrics, pd.DataFrame):
+        raise ValueError(f"run {name!r}: metrics must be a pandas DataFrame, got "
+                         f"{type(metrics).__name__}")
+    m = metrics.copy()
+    index = m.index
+    if len(m) and not pd.api.types.is_integer_dtype(index.dtype):
+        as_float = pd.to_numeric(pd.Series(index), errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+        if bad.any():
+            raise ValueError(f"run {name!r}: step {index[int(np.argmax(bad))]!r} is not a whole "
+                             "number; steps must be integers 0, 1, 2, ...")
+        index = pd.Index(as_float.astype(np.int64))
+    index = pd.Index(np.asarray(index, dtype=np.int64), name="step")
+    if len(index) and index.min() < 0:
+        raise ValueError(f"run {name!r}: step {index.min()} is negative; steps count from 0 or 1")
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise ValueError(f"run {name!r}: step {dup} appears more than once; each step needs "
+                         "exactly one row (merge or drop the duplicates)")
+    m.index = index
+    if not index.is_monotonic_increasing:
+        m = m.sort_index()
+    for col in CANONICAL:
+        if col not in m.columns:
+            m[col] = np.nan
+        elif not pd.api.types.is_float_dtype(m[col].dtype):
+            try:
+                m[col] = pd.to_numeric(m[col], errors="raise").astype(np.float64)
+            except (ValueError, TypeError):
+                values = pd.to_numeric(m[col], errors="coerce")
+                row = m.index[int(np.argmax(values.isna() & m[col].notna()))]
+                raise ValueError(f"run {name!r}: {col} at step {row} is {m.loc[row, col]!r}, "
+                                 "not a number") from None
+    extras = [c for c in m.columns if c not in CANONICAL]
+    return m[list(CANONICAL) + extras]
+
+
+def _derive_epoch(run):
+    """Fill the ``epoch`` column from steps per epoch when the source did not give it."""
+    meta, m = run.meta, run.metrics
+    if m["epoch"].notna().any():
+        return
+    spe = meta.get("steps_per_epoch")
+    if not spe and meta.get("n_epochs") and meta.get("total_steps"):
+        total, n = meta["total_steps"], meta["n_epochs"]
+        if total % n == 0:
+            spe = total // n
+        else:
+            _note(meta, f"{total} steps is not a whole number of steps per epoch for "
+                        f"n_epochs={n}; epochs not derived")
+    if not spe and meta.get("n_epochs") and not meta.get("total_steps") and len(m):
+        total, n = int(m.index[-1]), meta["n_epochs"]
+        if total % n == 0:
+            spe = total // n
+    if spe:
+        meta["steps_per_epoch"] = spe
+        m["epoch"] = m.index.to_numpy() / spe
+
+
+def _note(meta, text):
+    notes = meta.setdefault("notes", [])
+    if text not in notes:
+        notes.append(text)
+
+
+def _jsonable(value):
+    """Meta must survive a JSON round trip: numpy scalars become Python numbers, tuples lists."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _write_atomic(path, text, overwrite):
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} already exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved run is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_run(source, *, format=None, name=None, column_map=None, meta=None):
+    """Read a fine-tuning run from whatever the job left behind, and return a :class:`Run`.
+
+    ``source`` may be a path, the text or bytes of a file, a pandas DataFrame, a list of event
+    dicts or OpenAI SDK objects, or a dict (a ``trainer_state.json``, or a page of events or
+    checkpoints). ``format=None`` recognises the content; otherwise one of
+    ``ftlab.run_readers.FORMATS``. ``column_map`` renames a table's columns to canonical names
+    (``{"my_loss": "train_loss"}``). ``meta`` adds what the source cannot tell (``n_epochs``,
+    ``model``...), used e.g. to derive each step's epoch. Bad input raises ``ValueError`` naming the
+    source, the row or line, and what was expected.
+
+    >>> load_run([{"type": "metrics", "data": {"step": 1, "train_loss": 2.5}}]).metrics.train_loss
+    step
+    1    2.5
+    Name: train_loss, dtype: float64
+    """
+    from ftlab.run_readers import read_source
+
+    metrics, info = read_source(source, format=format, column_map=column_map)
+    info = {**info, **(meta or {})}
+    if name is not None:
+        info["name"] = name
+    return Run(metrics, info)

@@ -1,0 +1,63 @@
+"""The shipped recordings: listed, loadable, faithful to their originals, inside the wheel."""
+
+import subprocess
+import sys
+import zipfile
+
+import pandas as pd
+import pytest
+
+import ftlab
+from ftlab.runs import load_run
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sample_runs_lists_every_shipped_file():
+    table = ftlab.sample_runs()
+    shipped = sorted(p.stem for p in (ROOT / "data" / "runs").glob("*.csv"))
+    assert sorted(table["name"]) == shipped and len(shipped) == 7
+    marv = table.set_index("name").loc["marv"]
+    assert marv["steps"] == 83 and not marv["validation"] and "Marv" in marv["story"]
+    assert table.set_index("name").loc["patent-insights", "steps"] == 1665
+    assert all(table["story"].str.len() > 20)
+
+
+def test_load_sample_unknown_name_lists_the_names():
+    with pytest.raises(ValueError, match="marv"):
+        ftlab.load_sample("no-such-run")
+
+
+def test_each_shipped_run_equals_its_original(recorded):
+    for name in ftlab.sample_runs()["name"]:
+        shipped = ftlab.load_sample(name)
+        source = shipped.meta["source"]
+        again = load_run(recorded / source["file"], name=name, meta=shipped.meta)
+        pd.testing.assert_frame_equal(shipped.metrics, again.metrics, check_exact=True)
+        assert shipped.meta == again.meta
+
+
+def test_sources_md_names_every_run_with_its_commit():
+    text = (ROOT / "data" / "runs" / "SOURCES.md").read_text()
+    for name in ftlab.sample_runs()["name"]:
+        meta = ftlab.load_sample(name).meta
+        assert f"`{name}`" in text and meta["source"]["commit"][:12] in text
+
+
+def test_wheel_carries_the_runs_and_loads_them(tmp_path):
+    """Build the wheel, install it into a scratch folder and load a sample from there."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("ftlab-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "ftlab/data/runs/marv.csv" in names and "ftlab/data/runs/SOURCES.md" in names
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = ("import ftlab, sys; r = ftlab.load_sample('marv'); "
+            "assert 'site' in ftlab.__file__, ftlab.__file__; "
+            "print(r.n_steps, len(ftlab.sample_runs()))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["83", "7"]

@@ -1,0 +1,99 @@
+"""Convert the real recorded runs into ftlab's run format: ``data/runs/NAME.csv`` + SOURCES.md.
+
+    python tools/make_sample_runs.py [RECORDED_DIR]
+
+Reads the original files (default ``../shared/recorded``, never committed to this repository)
+with ftlab's own readers, adds what their provenance tells (model, hyperparameters, story,
+source) and saves each run. Re-run it after a reader changes; tests/test_samples.py checks the
+shipped runs against the originals.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ftlab.runs import load_run  # noqa: E402
+
+# name -> (original file, meta the file itself cannot tell, (repository, commit, path))
+RUNS = {
+    "marv": (
+        "openai_sft_seed-marv_job_stdout.txt",
+        {"model": "gpt-4o-mini-2024-07-18", "n_train_examples": 28, "n_epochs": 3,
+         "batch_size": 1,
+         "story": "the course's own Marv job (Module 11.3): training loss only, printed by the "
+                  "notebook, step 2 lost between polls"},
+        ("peterruler/chatgpt-finetune", "08bf90eaa6c68315369afad0335a60cdf0253d6e",
+         "t81_559_class_11_3_code.ipynb (cell output)")),
+    "patent-insights": (
+        "openai_sft_patent-insights_step_metrics.csv",
+        {"model": "gpt-3.5-turbo-0125", "n_epochs": 3, "batch_size": 2,
+         "learning_rate_multiplier": 2,
+         "story": "overfitting: validation loss turns up after step 100 while training loss "
+                  "keeps falling"},
+        ("rashmishreev/Patent-Insights-298B", "699f9eb0030ab738a64f166caa9ca1ac11b5a441",
+         "step_metrics.csv")),
+    "patent-insights-last-events": (
+        "openai_sft_patent-insights_list_events_limit10.txt",
+        {"model": "gpt-3.5-turbo-0125", "batch_size": 2, "learning_rate_multiplier": 2,
+         "story": "the same job's last 10 events: exact final metrics including the full "
+                  "validation loss, checkpoints and the model name"},
+        ("rashmishreev/Patent-Insights-298B", "92d1e5a38e23992d71ba5047ee6c13411ef4c810",
+         "fine-tuning_1.ipynb (cell output)")),
+    "historygpt": (
+        "openai_sft_historygpt_step_metrics.csv",
+        {"model": "gpt-3.5-turbo-0125", "n_epochs": 5, "batch_size": 7,
+         "learning_rate_multiplier": 0.2,
+         "story": "a short run validated at every step: noisy curves that need smoothing"},
+        ("QuantumApple99/HistoryGPT", "87086aad284eef947aa7ccc6b23112703e9df9f6",
+         "step_metrics.csv")),
+    "nlbse-noval": (
+        "openai_sft_nlbse_noval_step_metrics.csv",
+        {"story": "no validation file: training loss alone, falling to 0 (memorised), "
+                  "gpt-3.5-turbo-0613 era"},
+        ("G4BE-334/NLBSE-issue-report-classification",
+         "64ecef25a7b2a8c234aae9ccabf9a70fb8bb54ef", "step_metrics.csv")),
+    "ms-thesis-legacy": (
+        "openai_legacy_ms-thesis_compiled_results.csv",
+        {"model": "davinci", "n_epochs": 4, "batch_size": 1,
+         "story": "legacy /v1/fine-tunes run (davinci): validation every 8 steps, token and "
+                  "sequence accuracy"},
+        ("rhakbari/ms-thesis-gpt-3", "0c94950fcccce9fcf5563d63122d987c6af968fe",
+         "compiled_results.csv")),
+    "tinyllama-trl": (
+        "hf_trl_sft_tinyllama_trainer_state.json",
+        {"model": "TinyLlama (LoRA)",
+         "story": "Hugging Face TRL SFTTrainer run: healthy, validation loss falls at every "
+                  "evaluation"},
+        ("Dheena731/tinyLlama-finetune", "c9a022f72867a9ed79bfa32f4fb75e5d50fb7bda",
+         "trainer_state.json")),
+}
+
+
+def convert(recorded: Path, out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["# Shipped runs: where they come from", "",
+             "Each file here is a real fine-tuning run, read from its original file by ftlab's "
+             "own readers", "(`tools/make_sample_runs.py`) and saved in ftlab's run format: one "
+             "line `# ftlab run {meta as JSON}`,", "then the metrics as CSV indexed by step. The "
+             "numbers are unchanged; the originals were committed", "publicly on GitHub by the "
+             "people who ran the jobs. Load one with `ftlab.load_sample(name)`.", "",
+             "| run | steps | original format | story | source repository @ commit : path |",
+             "|---|---|---|---|---|"]
+    for name, (original, extra, (repo, commit, path)) in RUNS.items():
+        meta = {**extra, "source": {"repository": repo, "commit": commit, "path": path,
+                                    "file": original}}
+        run = load_run(recorded / original, name=name, meta=meta)
+        run.save(out / f"{name}.csv", overwrite=True)
+        lines.append(f"| `{name}` | {run.n_steps} | {run.format} | {extra['story']} | "
+                     f"[{repo}](https://github.com/{repo}) @ `{commit[:12]}` : `{path}` |")
+        print(f"{name}: {run.n_steps} steps ({run.format})")
+    lines += ["", "The original files and their provenance notes are described in the course's "
+              "`recorded/PROVENANCE.md`;", "they are not part of this repository."]
+    (out / "SOURCES.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "recorded"
+    convert(source, ROOT / "data" / "runs")
