@@ -211,7 +211,14 @@ class Run:
         unless ``overwrite=True``. Returns the path."""
         return _write_atomic(path, self.to_text(), overwrite)
 
-    # Run.early_stopping(...) is added with ftlab.early_stopping (the patience rule over a Run).
+    # ------------------------------------------------------------------ analysis
+    def early_stopping(self, metric="valid_loss", **options):
+        """Where early stopping would have stopped this run; see
+        :func:`ftlab.early_stopping.run_early_stopping` for the options (patience, min_delta,
+        flavor, ...)."""
+        from ftlab.early_stopping import run_early_stopping
+
+        return run_early_stopping(self, metric, **options)
 
 
 def _last(series):
