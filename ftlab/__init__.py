@@ -37,6 +37,14 @@ _EXPORTS = {
     "write_chat_jsonl": "chat_data",
     "to_chat": "chat_data",
     "ChatRecords": "chat_data",
+    # loss curves and early stopping (widgets: import ftlab.widgets)
+    "smooth": "curves",
+    "diagnose": "curves",
+    "plot_run": "plots",
+    "plot_runs": "plots",
+    "plot_sweep": "plots",
+    "simulate_early_stopping": "early_stopping",
+    "sweep_early_stopping": "early_stopping",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -65,7 +65,8 @@ def _debiased_ema(ys, w):
 MIN_VALID_POINTS = 3   # fewer validation points than this: no curve to read -> "no-validation"
 TRAIN_RISE = 0.10      # training loss at the end > 110 % of its start -> "unstable"
 OVERFIT_RISE = 0.10    # validation at the end > 110 % of its best, training still falling -> "overfitting"
-VALID_NOISE = 0.15     # validation jumps around its smoothed curve by > 15 % of its level -> "unstable"
+VALID_NOISE = 0.10     # validation jumps by > 10 % of its level between evaluations, and
+VALID_ROUGH = 1.0      # its jumps outweigh its trend (roughness > 1)               -> "unstable"
 UNDERFIT_DROP = 0.10   # training loss fell by less than 10 % of its start -> "underfitting"
 STILL_IMPROVING = 0.10  # validation fell by > 10 % of its total fall during the last third -> "still-improving"
 # otherwise -> "converged"
@@ -105,7 +106,10 @@ class Diagnosis:
 
     Losses are in nats; slopes are loss change per 1000 steps over the last third of the run;
     ``noise`` is the spread of training loss around its smoothed curve (weight 0.9), relative to its
-    final level; ``valid_noise`` the same for validation loss (weight 0.6, relative to its median).
+    final level. ``valid_noise`` estimates the validation loss's evaluation-to-evaluation noise
+    from second differences (std(Δ²)/√6, which a straight trend does not affect), relative to its
+    median; ``valid_roughness`` is Σ|Δ²| / Σ|Δ|: below 1 for a smooth curve (even a bent one),
+    about 1.6 for pure noise.
     """
 
     verdict: str
@@ -120,6 +124,7 @@ class Diagnosis:
     valid_slope: float | None = None
     noise: float | None = None
     valid_noise: float | None = None
+    valid_roughness: float | None = None
     n_valid: int = 0
     reasons: list = field(default_factory=list)
 
@@ -127,7 +132,7 @@ class Diagnosis:
     def evidence(self):
         """The numbers behind the verdict, as a dict."""
         keys = ("best_valid_step", "best_valid_loss", "rise_step", "final_valid_loss",
-                "final_train_loss", "gap", "train_slope", "valid_slope", "noise", "valid_noise", "n_valid")
+                "final_train_loss", "gap", "train_slope", "valid_slope", "noise", "valid_noise", "valid_roughness", "n_valid")
         return {k: getattr(self, k) for k in keys}
 
     def __str__(self):
@@ -167,6 +172,25 @@ def _slope_per_1000(x, y):
     return float(np.polyfit(x[tail], y[tail], 1)[0] * 1000)
 
 
+def diagnose(run):
+    """Diagnose a :class:`ftlab.Run` from its training and validation losses.
+
+    Returns a :class:`Diagnosis`: ``verdict`` is one of ``VERDICTS``, tried in this order --
+    ``"no-validation"`` (fewer than ``MIN_VALID_POINTS`` validation losses), ``"unstable"``
+    (training loss non-finite or ending more than ``TRAIN_RISE`` above its start),
+    ``"overfitting"`` (validation ends more than ``OVERFIT_RISE`` above its best while training
+    loss fell after the best step), ``"unstable"`` (validation noise above ``VALID_NOISE`` with
+    roughness above ``VALID_ROUGH``), ``"underfitting"`` (training loss fell less than
+    ``UNDERFIT_DROP``), ``"still-improving"`` (validation fell more than ``STILL_IMPROVING`` of its
+    total fall during the last third of the run), else ``"converged"``. "Start" and "end" of the
+    training loss are the means of its first and last 10 % of points; the final validation loss is
+    the median of the last three evaluations.
+    """
+    m = run.metrics
+    return diagnose_curves(m.index.to_numpy(), m["train_loss"].to_numpy(dtype=float),
+                           m["valid_loss"].to_numpy(dtype=float))
+
+
 def diagnose_curves(steps, train_loss, valid_loss=None):
     """Diagnose plain arrays: ``steps`` and the losses recorded there (NaN where not recorded).
 
@@ -202,7 +226,11 @@ def diagnose_curves(steps, train_loss, valid_loss=None):
         d.final_valid_loss = float(np.median(vy[-min(3, len(vy)):]))  # one lucky point is not the end
         d.gap = d.final_valid_loss - train_end
         d.valid_slope = _slope_per_1000(vx, vy)
-        d.valid_noise = float(np.std(vy - smooth(vy, 0.6)) / max(abs(float(np.median(vy))), 1e-12))
+        if len(vy) >= 4:
+            d1, d2 = np.diff(vy), np.diff(vy, 2)
+            level = max(abs(float(np.median(vy))), 1e-12)
+            d.valid_noise = float(np.std(d2) / math.sqrt(6) / level)
+            d.valid_roughness = float(np.abs(d2).sum() / max(np.abs(d1).sum(), 1e-12))
         if best < len(vy) - 1:
             d.rise_step = float(vx[best + 1])
     d.verdict = _verdict(d, x, tr, va, train_start, train_end, bool(np.isinf(recorded_train).any()))
@@ -236,9 +264,10 @@ def _verdict(d, x, tr, va, train_start, train_end, nonfinite):
                 f"and ended at {d.final_valid_loss:.3f}, {rise / abs(d.best_valid_loss):.0%} higher")
             say(f"meanwhile training loss fell from {train_at_best:.3f} to {train_end:.3f}")
             return "overfitting"
-    if d.valid_noise > VALID_NOISE:
-        say(f"validation loss jumps around its smoothed curve by {d.valid_noise:.0%} of its level "
-            f"(more than {VALID_NOISE:.0%})")
+    if d.valid_noise is not None and d.valid_noise > VALID_NOISE and d.valid_roughness > VALID_ROUGH:
+        say(f"validation loss jumps by about {d.valid_noise:.0%} of its level from one evaluation "
+            f"to the next (more than {VALID_NOISE:.0%}), more than its trend moves it "
+            f"(roughness {d.valid_roughness:.2f} > {VALID_ROUGH:g})")
         return "unstable"
     drop = (train_start - train_end) / abs(train_start) if train_start else 0.0
     if drop < UNDERFIT_DROP:
@@ -261,3 +290,38 @@ def _train_near(x, tr, step):
     half = max((x[-1] - x[0]) * 0.025, 1)
     near = (np.abs(x - step) <= half) & np.isfinite(tr)
     return float(tr[near].mean()) if near.any() else float("nan")
+
+
+def curve_at(run, step, smoothing=0.6):
+    """The numbers a replay shows at ``step``: the last training loss recorded at or before it
+    (raw and smoothed), the last validation loss, their perplexities, the epoch and the best
+    validation loss so far (``None`` where nothing was recorded yet).
+
+    >>> import pandas as pd
+    >>> from ftlab.runs import Run
+    >>> run = Run(pd.DataFrame({"train_loss": [2.0, 1.0, 0.5], "valid_loss": [None, 1.2, None]},
+    ...                        index=[1, 2, 3]))
+    >>> r = curve_at(run, 3, smoothing=0.0)
+    >>> r["train_loss"], r["valid_loss"], r["valid_step"], round(r["valid_perplexity"], 3)
+    (0.5, 1.2, 2, 3.32)
+    """
+    m = run.metrics
+    upto = m.loc[:step]
+    out = {"step": int(step), "last_step": int(m.index[-1]), "epoch": None,
+           "train_loss": None, "train_smoothed": None, "valid_loss": None, "valid_step": None,
+           "train_perplexity": None, "valid_perplexity": None, "best_valid": None, "best_step": None}
+    if "epoch" in upto and upto["epoch"].notna().any():
+        out["epoch"] = float(upto["epoch"].dropna().iloc[-1])
+    train = m["train_loss"].dropna()
+    n = int(train.index.searchsorted(step, side="right"))
+    if n:
+        out["train_loss"] = float(train.iloc[n - 1])
+        out["train_smoothed"] = float(smooth(train.to_numpy()[:n], smoothing)[-1])
+        out["train_perplexity"] = math.exp(out["train_smoothed"])
+    valid = upto["valid_loss"].dropna()
+    if len(valid):
+        out["valid_loss"], out["valid_step"] = float(valid.iloc[-1]), int(valid.index[-1])
+        out["valid_perplexity"] = math.exp(out["valid_loss"])
+        out["best_step"] = int(valid.idxmin())
+        out["best_valid"] = float(valid.min())
+    return out
