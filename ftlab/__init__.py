@@ -45,12 +45,22 @@ _EXPORTS = {
     "plot_sweep": "plots",
     "simulate_early_stopping": "early_stopping",
     "sweep_early_stopping": "early_stopping",
+    # inference parameters (the tiny model itself: ftlab.tinylm)
+    "apply_temperature": "sampling",
+    "top_k_filter": "sampling",
+    "top_p_filter": "sampling",
+    "sample": "sampling",
 }
+
+# submodules reachable as attributes after a plain `import ftlab`, e.g. ftlab.tinylm.load_pretrained()
+_SUBMODULES = ("tinylm",)
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f"ftlab.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'ftlab' has no attribute {name!r}")
