@@ -64,11 +64,12 @@ class CurvePlot:
 
     def __init__(self, run, *, ax=None, smoothing=0.6, perplexity=False, epochs=True,
                  checkpoints=None, best=True, style="notebook", title=None, pyplot=True,
-                 size=(9, 4.8)):
+                 size=(9, 4.8), figure=None):
         self.run, self.smoothing = run, smoothing
         with _style(style):
             if ax is None:
-                self.figure = _new_figure(size, pyplot)
+                self.figure = figure if figure is not None else _new_figure(size, pyplot)
+                self.figure.clear()  # a widget reuses its one figure when the run changes
                 ax = self.figure.add_subplot()
                 self.figure.subplots_adjust(left=0.09, right=0.9 if perplexity else 0.97,
                                             bottom=0.13, top=0.88)
@@ -77,6 +78,12 @@ class CurvePlot:
             self.ax = ax
             self._make_artists(perplexity, epochs, checkpoints, best, title)
         self.show_until(None)
+
+    @property
+    def moving_artists(self):
+        """The artists :meth:`show_until` changes (everything else is a fixed background)."""
+        return [a for a in (self.raw, self.trend, self.valid, self.full, self.best, self.cursor)
+                if a is not None]
 
     def _make_artists(self, perplexity, epochs, checkpoints, best, title):
         ax, run = self.ax, self.run
@@ -99,7 +106,7 @@ class CurvePlot:
         ax.set_ylim(0, top)
         ax.set_xlabel("step")
         ax.set_ylabel("loss (nats per token)")
-        ax.set_title(title if title is not None else run.name)
+        ax.set_title(title if title is not None else run.name, pad=16)
         if epochs:
             self._draw_epochs(_epoch_ends(run), last)
         if checkpoints:
