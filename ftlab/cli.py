@@ -1,4 +1,4 @@
-"""The ``ftlab`` command. Each subcommand is a small function registered in ``COMMANDS``."""
+"""The ``ftlab`` command: one small handler per subcommand; the work is done in the modules."""
 
 import argparse
 import sys
@@ -13,12 +13,32 @@ def _info(args):
     return 0
 
 
+def _student_copies(args):
+    from ftlab.student import course_notebooks, write_student_copies
+
+    try:
+        written = write_student_copies(args.notebooks or course_notebooks(), args.out_dir,
+                                       overwrite=args.overwrite)
+    except (ValueError, FileExistsError, FileNotFoundError) as err:
+        print(f"ftlab student-copies: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(prog="ftlab", description="A fine-tuning lab for learners.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("info", help="show the version and where the shipped data is")
     p.set_defaults(func=_info)
+    p = sub.add_parser("student-copies", help="write exercise copies of the notebooks "
+                       "(solutions and outputs removed) into a folder")
+    p.add_argument("out_dir", help="folder for the copies (the originals are never touched)")
+    p.add_argument("notebooks", nargs="*", help="notebooks to convert (default: the whole course)")
+    p.add_argument("--overwrite", action="store_true", help="replace copies already in OUT_DIR")
+    p.set_defaults(func=_student_copies)
     return parser
 
 
