@@ -111,6 +111,9 @@ def _parse_line(raw, number, is_last):
                              severity="warning")
     try:
         return json.loads(text, parse_constant=_reject_constant), None
+    except RecursionError:
+        return None, Problem(number, "invalid_json", "the JSON is nested too deeply to read.",
+                             "Flatten the example: chat examples need only a few levels of nesting.")
     except ValueError as exc:
         if is_last:
             return None, Problem(
