@@ -109,9 +109,9 @@ def read_checkpoints(content, label):
     for n, ckpt in enumerate(content):
         if not isinstance(ckpt, dict):
             raise fail(label, f"checkpoint {n} is a {type(ckpt).__name__}, not an object")
-        if ckpt.get("id") in seen:
+        if _identity(ckpt) in seen:
             continue
-        seen.add(ckpt.get("id"))
+        seen.add(_identity(ckpt))
         metrics = ckpt.get("metrics") or {}
         if not isinstance(metrics, dict):
             raise fail(label, f"checkpoint {n}: 'metrics' is not an object")
@@ -137,8 +137,7 @@ def events_to_metrics(events, label, meta):
     """Turn event dicts (any order, duplicates allowed) into ``(metrics, meta)``."""
     unique, duplicates = {}, 0
     for event in events:
-        key = event.get("id") or (event.get("created_at"), event.get("message"),
-                                  json.dumps(event.get("data"), sort_keys=True, default=str))
+        key = _identity(event)
         if key in unique:
             duplicates += 1
         else:
@@ -279,6 +278,13 @@ def _table(rows):
     table = pd.DataFrame.from_dict(rows, orient="index", dtype=np.float64)
     table.index = pd.Index(np.asarray(list(rows), dtype=np.int64), name="step")
     return table.sort_index()
+
+
+def _identity(obj):
+    """What makes two copies of one event (or checkpoint) the same: its id, else its content."""
+    if isinstance(obj.get("id"), str) and obj["id"]:
+        return obj["id"]
+    return json.dumps(obj, sort_keys=True, default=str)
 
 
 def _time(event):

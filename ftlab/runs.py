@@ -234,38 +234,44 @@ def _tidy(metrics, name):
     if not isinstance(metrics, pd.DataFrame):
         raise ValueError(f"run {name!r}: metrics must be a pandas DataFrame, got "
                          f"{type(metrics).__name__}")
-    m = metrics.copy()
-    index = m.index
-    if len(m) and not pd.api.types.is_integer_dtype(index.dtype):
+    index = metrics.index
+    if len(index) and not pd.api.types.is_integer_dtype(index.dtype):
         as_float = pd.to_numeric(pd.Series(index), errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
         if bad.any():
             raise ValueError(f"run {name!r}: step {index[int(np.argmax(bad))]!r} is not a whole "
                              "number; steps must be integers 0, 1, 2, ...")
-        index = pd.Index(as_float.astype(np.int64))
+        index = as_float.astype(np.int64)
     index = pd.Index(np.asarray(index, dtype=np.int64), name="step")
     if len(index) and index.min() < 0:
         raise ValueError(f"run {name!r}: step {index.min()} is negative; steps count from 0 or 1")
-    if index.has_duplicates:
-        dup = index[index.duplicated()][0]
-        raise ValueError(f"run {name!r}: step {dup} appears more than once; each step needs "
-                         "exactly one row (merge or drop the duplicates)")
-    m.index = index
-    if not index.is_monotonic_increasing:
-        m = m.sort_index()
+    if not index.is_monotonic_increasing or not index.is_unique:
+        if index.has_duplicates:
+            dup = index[index.duplicated()][0]
+            raise ValueError(f"run {name!r}: step {dup} appears more than once; each step needs "
+                             "exactly one row (merge or drop the duplicates)")
+        order = np.argsort(index.to_numpy(), kind="stable")
+        metrics, index = metrics.iloc[order], index[order]
+    # Build the canonical table in one go (column by column inserts are slow in pandas).
+    columns = {}
     for col in CANONICAL:
-        if col not in m.columns:
-            m[col] = np.nan
-        elif not pd.api.types.is_float_dtype(m[col].dtype):
+        if col not in metrics.columns:
+            columns[col] = np.full(len(index), np.nan)
+            continue
+        values = metrics[col]
+        if not pd.api.types.is_float_dtype(values.dtype):
             try:
-                m[col] = pd.to_numeric(m[col], errors="raise").astype(np.float64)
+                values = pd.to_numeric(values, errors="raise").astype(np.float64)
             except (ValueError, TypeError):
-                values = pd.to_numeric(m[col], errors="coerce")
-                row = m.index[int(np.argmax(values.isna() & m[col].notna()))]
-                raise ValueError(f"run {name!r}: {col} at step {row} is {m.loc[row, col]!r}, "
-                                 "not a number") from None
-    extras = [c for c in m.columns if c not in CANONICAL]
-    return m[list(CANONICAL) + extras]
+                numbers = pd.to_numeric(values, errors="coerce")
+                pos = int(np.argmax((numbers.isna() & values.notna()).to_numpy()))
+                raise ValueError(f"run {name!r}: {col} at step {index[pos]} is "
+                                 f"{values.iloc[pos]!r}, not a number") from None
+        columns[col] = values.to_numpy(dtype=np.float64, copy=True)
+    for col in metrics.columns:
+        if col not in columns:
+            columns[col] = metrics[col].to_numpy(copy=True)
+    return pd.DataFrame(columns, index=index)
 
 
 def _derive_epoch(run):

@@ -1,5 +1,6 @@
 """The shipped recordings: listed, loadable, faithful to their originals, inside the wheel."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -47,8 +48,15 @@ def test_sources_md_names_every_run_with_its_commit():
 
 def test_wheel_carries_the_runs_and_loads_them(tmp_path):
     """Build the wheel, install it into a scratch folder and load a sample from there."""
+    source = tmp_path / "src"  # a copy, so the build leaves no build/ folder in the checkout
+    source.mkdir()
+    for part in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / part, source / part)
+    for folder in ("ftlab", "data"):
+        shutil.copytree(ROOT / folder, source / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+                    "-q", "-w", str(tmp_path), str(source)], check=True, capture_output=True)
     wheel = next(tmp_path.glob("ftlab-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "ftlab/data/runs/marv.csv" in names and "ftlab/data/runs/SOURCES.md" in names
