@@ -276,3 +276,62 @@ def to_chat(records, *, system=None):
     if isinstance(original, ChatRecords):
         return ChatRecords(out, original.lines, source=original.source)
     return out
+
+
+# ----------------------------------------------------------------------------- splitting
+
+
+def _label(record):
+    """The last assistant reply, used to stratify a classification dataset."""
+    msgs = record.get("messages") if isinstance(record, dict) else None
+    replies = [m.get("content") for m in msgs or [] if isinstance(m, dict) and m.get("role") == "assistant"]
+    return str(replies[-1]).strip().lower() if replies else ""
+
+
+def split_chat(records, valid_fraction=0.2, *, seed=0, stratify=None, threshold=0.8):
+    """Split examples into ``(train, valid)`` without leaking near-duplicates across the split.
+
+    Exact and near duplicates (``ftlab.find_duplicates`` at ``threshold``) form groups, and a group
+    goes to one side whole, so validation never scores a copy of a training example. Groups are
+    shuffled with ``numpy.random.default_rng(seed)``: the same seed gives the same split in any
+    process. ``stratify="label"`` keeps the share of each final assistant reply (a class label)
+    the same on both sides; a function ``record -> key`` stratifies by anything else.
+    Both results are :class:`ChatRecords` in file order, with their original line numbers.
+
+    >>> recs = [{"messages": [{"role": "user", "content": f"question {i}"}]} for i in range(10)]
+    >>> train, valid = split_chat(recs, 0.3, seed=1)
+    >>> len(train), len(valid), valid.lines
+    (7, 3, [5, 8, 9])
+    """
+    import numpy as np
+
+    from ftlab.duplicates import find_duplicates
+
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be between 0 and 1, got {valid_fraction}")
+    if not isinstance(records, ChatRecords):
+        records = ChatRecords(records)
+    n = len(records)
+    if n < 2:
+        raise ValueError(f"need at least 2 examples to split, got {n}")
+    key = _label if stratify == "label" else stratify
+    if key is not None and not callable(key):
+        raise ValueError(f"stratify must be None, 'label' or a function, got {stratify!r}")
+    dups = find_duplicates(records, threshold=threshold)
+    group = np.where(dups.group_of >= 0, dups.group_of, n + np.arange(n))  # singletons: own group
+    strata = {}
+    for i in range(n):  # a group joins the stratum of its first member
+        strata.setdefault(str(key(records[i])) if key else "", {}).setdefault(int(group[i]), []).append(i)
+    rng = np.random.default_rng(seed)
+    valid = []
+    for name in sorted(strata):
+        groups = list(strata[name].values())
+        target = round(valid_fraction * sum(len(g) for g in groups))
+        taken = 0
+        for k in rng.permutation(len(groups)):
+            if taken < target and taken + len(groups[k]) <= max(target, 1):
+                valid += groups[k]
+                taken += len(groups[k])
+    chosen = np.zeros(n, dtype=bool)
+    chosen[valid] = True
+    return records.subset(np.flatnonzero(~chosen)), records.subset(np.flatnonzero(chosen))
