@@ -26,11 +26,15 @@ _EXPORTS = {
     "token_accuracy": "losses",
     # self-check exercises
     "check": "exercises",
+    # instructor mode
+    "presenter": "presenter",
     # runs: every recorded format read into one Run; the shipped recordings
     "Run": "runs",
     "load_run": "runs",
     "sample_runs": "samples",
     "load_sample": "samples",
+    "poll_events": "event_polling",
+    "polling_explorer": "run_widgets",
     # chat data
     "read_chat_jsonl": "chat_data",
     "iter_jsonl": "chat_data",

@@ -211,3 +211,65 @@ def _bits(nats):
     from ftlab.losses import nats_to_bits
 
     return float(nats_to_bits(nats))
+
+
+# ----------------------------------------------------------------------------- 03a reading runs
+
+
+def _patent():
+    from ftlab.samples import load_sample
+
+    return load_sample("patent-insights")
+
+
+def _lost_marv(page_size, every, paginate=False):
+    from ftlab.event_polling import poll_events
+    from ftlab.samples import load_sample
+
+    return poll_events(load_sample("marv"), page_size=page_size, every=every,
+                       paginate=paginate)["lost"]
+
+
+_add(
+    "03a-best-step",
+    question=("In the shipped run 'patent-insights', at which step is the validation loss lowest? "
+              "(Validation ran every 100 steps.)"),
+    solution=lambda: _patent().best_valid()[0],
+    why="run.best_valid() gives (step, loss): the lowest validation loss is at step {answer}, "
+        "the very first evaluation: it never did as well on unseen data again.",
+    mistakes=[
+        (lambda: int(_patent().metrics["valid_loss"].last_valid_index()),
+         "That is the last step with a validation loss, not the lowest one: use idxmin (or "
+         "run.best_valid())."),
+        (lambda: int(_patent().metrics["train_loss"].idxmin()),
+         "That is where the training loss is lowest. The question asks about validation loss."),
+    ],
+)
+
+_add(
+    "03a-epoch",
+    question=("'patent-insights' trained 3 epochs of 555 steps. In which epoch (1, 2 or 3) was "
+              "step 1200?"),
+    solution=lambda: int(_patent().epochs().query("first_step <= 1200 <= last_step").index[0]),
+    why="Epoch 1 is steps 1-555, epoch 2 is 556-1110, so step 1200 is in epoch {answer} "
+        "(run.epochs() lists each epoch's first and last step).",
+    mistakes=[
+        (lambda: 1200 // 555,
+         "1200 // 555 counts the epochs already finished. Epochs are numbered from 1: add one."),
+    ],
+)
+
+_add(
+    "03a-lost-steps",
+    question=("Poll the Marv job every 30 steps, reading only the newest page of 20 events each "
+              "time. How many step events does the loop lose?"),
+    solution=lambda: _lost_marv(20, 30),
+    why="Each poll finds up to 30 new events but reads only the newest 20, so the older ones "
+        "of each burst are lost: {answer} in all. Follow has_more (or read the results file) "
+        "and none are lost.",
+    mistakes=[
+        (lambda: _lost_marv(20, 30, paginate=True),
+         "That is what a loop following has_more loses. This one reads only the newest page."),
+        (lambda: 10, "Ten is lost at one full poll; count every poll (poll_events tells you)."),
+    ],
+)

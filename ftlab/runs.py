@@ -200,6 +200,36 @@ class Run:
             return text
         return _write_atomic(path, text, overwrite)
 
+    def to_events(self, *, start_time=None):
+        """The run as OpenAI fine-tuning events, newest first, as ``list_events(...).data`` gives
+        them: one ``metrics`` event per step (message rounded to 2 decimals as the API prints it,
+        exact numbers in ``data``) and a message event per checkpoint in ``meta``. Event times are
+        not part of a run's metrics: pass ``start_time`` to stamp step k at ``start_time + k``.
+
+        >>> run = Run(pd.DataFrame({"train_loss": [2.0, 1.25]}, index=[1, 2]), {"total_steps": 2})
+        >>> [e["message"] for e in run.to_events()]
+        ['Step 2/2: training loss=1.25', 'Step 1/2: training loss=2.00']
+        """
+        total = int(self.meta.get("total_steps") or (self.steps[-1] if self.n_steps else 0))
+        events = []
+        for step, row in self.metrics.iterrows():
+            data = {"step": int(step), "total_steps": total}
+            for column, key in _EVENT_FIELDS:
+                if not np.isnan(row[column]):
+                    data[key] = float(row[column])
+            message = f"Step {step}/{total}: training loss={row['train_loss']:.2f}"
+            for column, words in (("valid_loss", "validation loss"),
+                                  ("full_valid_loss", "full validation loss")):
+                if column in data:
+                    message += f", {words}={data[column]:.2f}"
+            events.append(_event(f"ftevent-{self.name}-step-{step}", step, start_time, message,
+                                 "metrics", data))
+        for step in self.meta.get("checkpoints") or []:
+            events.append(_event(f"ftevent-{self.name}-ckpt-{step}", step, start_time,
+                                 f"Checkpoint created at step {step}", "message", {}))
+        order = sorted(range(len(events)), key=lambda i: (events[i]["_step"], i), reverse=True)
+        return [{k: v for k, v in events[i].items() if k != "_step"} for i in order]
+
     def to_text(self):
         """ftlab's own run format: ``# ftlab run {meta as JSON}`` then the metrics as CSV.
         Lossless: :func:`load_run` reads back exactly the same numbers and meta."""
@@ -219,6 +249,20 @@ class Run:
         from ftlab.early_stopping import run_early_stopping
 
         return run_early_stopping(self, metric, **options)
+
+
+_EVENT_FIELDS = (("train_loss", "train_loss"), ("train_accuracy", "train_mean_token_accuracy"),
+                 ("valid_loss", "valid_loss"), ("valid_accuracy", "valid_mean_token_accuracy"),
+                 ("full_valid_loss", "full_valid_loss"),
+                 ("full_valid_accuracy", "full_valid_mean_token_accuracy"))
+
+
+def _event(event_id, step, start_time, message, kind, data):
+    event = {"object": "fine_tuning.job.event", "id": event_id, "level": "info",
+             "message": message, "type": kind, "data": data, "_step": int(step)}
+    if start_time is not None:
+        event["created_at"] = int(start_time) + int(step)
+    return event
 
 
 def _last(series):
