@@ -13,6 +13,8 @@ import base64
 import html
 import io
 
+from ftlab.presenter import readout_css
+
 
 class Explorer:
     """Wire controls to a pure ``compute`` and a ``draw`` that updates ``figure`` in place."""
@@ -39,7 +41,7 @@ class Explorer:
         """Recompute, redraw the artists, refresh the readout and the shown figure."""
         self.result = self._compute(**self.values())
         text = self._draw(self.result)
-        self.readout.value = f"<span style='font-family:monospace'>{html.escape(text)}</span>"
+        self.readout.value = f"<span style='{readout_css()}'>{html.escape(text)}</span>"
         self._show()
 
     def _on_change(self, change):

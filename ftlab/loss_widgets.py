@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ftlab.losses import cross_entropy_from_probs, perplexity
+from ftlab.presenter import slider_layout
 
 
 # ----------------------------------------------------------------------------- pure numbers
@@ -126,7 +127,7 @@ def correct_probability_explorer(vocab_size=10):
                 f"perplexity e^L = {r['perplexity']:.2f}")
 
     slider = widgets.FloatSlider(value=0.5, min=0.01, max=1.0, step=0.01,
-                                 description="p(correct)", continuous_update=True)
+                                 description="p(correct)", **slider_layout())
     return _explorer({"p_correct": slider},
                      lambda p_correct: correct_probability_numbers(p_correct, vocab_size), draw, fig)
 
@@ -157,7 +158,8 @@ def loss_perplexity_explorer(vocab_size=50):
         return (f"L = {r['loss']:.2f} nats = {r['bits']:.2f} bits  ->  perplexity "
                 f"{r['perplexity']:.2f}: like choosing among {r['perplexity']:.1f} equal options{note}")
 
-    slider = widgets.FloatSlider(value=1.0, min=0.0, max=round(top, 1), step=0.05, description="loss L")
+    slider = widgets.FloatSlider(value=1.0, min=0.0, max=round(top, 1), step=0.05, description="loss L",
+                                 **slider_layout())
     return _explorer({"loss": slider}, lambda loss: loss_perplexity_numbers(loss, vocab_size), draw, fig)
 
 
@@ -180,7 +182,7 @@ def uniform_choice_explorer(vocab_size=20):
         return (f"k = {r['k']}: each gets 1/{r['k']} = {1 / r['k']:.3f}, loss = ln {r['k']} = "
                 f"{r['loss']:.3f} nats, perplexity = {r['perplexity']:.3f}")
 
-    slider = widgets.IntSlider(value=4, min=1, max=vocab_size, description="k")
+    slider = widgets.IntSlider(value=4, min=1, max=vocab_size, description="k", **slider_layout())
     return _explorer({"k": slider}, lambda k: uniform_choice_numbers(k, vocab_size), draw, fig)
 
 
