@@ -321,7 +321,7 @@ class TrainingEstimate:
 
     def __str__(self):
         approx = "" if self.exact else " (ESTIMATED token counts: no tokenizer)"
-        cost = (f"${self.cost_usd:,.2f} at ${self.price_per_1m}/1M training tokens "
+        cost = (f"${self.cost_usd:,.2f} at ${self.price_per_1m:.2f} per 1M training tokens "
                 f"(prices as of {self.prices_date}; pass prices= to update)"
                 if self.cost_usd is not None else f"unknown: no price for {self.model} in the table")
         return (f"{self.n_examples} examples, {self.tokens_per_epoch:,} billed tokens per epoch{approx}\n"
