@@ -39,6 +39,9 @@ def _build_parser():
     p.add_argument("notebooks", nargs="*", help="notebooks to convert (default: the whole course)")
     p.add_argument("--overwrite", action="store_true", help="replace copies already in OUT_DIR")
     p.set_defaults(func=_student_copies)
+    from ftlab.chat_cli import add_parsers as add_chat_parsers  # check, split
+
+    add_chat_parsers(sub)
     return parser
 
 
