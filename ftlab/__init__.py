@@ -65,6 +65,15 @@ _EXPORTS = {
     "top_k_filter": "sampling",
     "top_p_filter": "sampling",
     "sample": "sampling",
+    # hosted fine-tuning (OpenAI / Azure OpenAI) and evaluating chat replies
+    "get_client": "hosted",
+    "start_job": "hosted_jobs",
+    "wait": "hosted_jobs",
+    "fetch_run": "hosted_jobs",
+    "list_jobs": "hosted_jobs",
+    "evaluate_chat": "hosted_eval",
+    "chat_model": "hosted_eval",
+    "compare_chat": "hosted_eval",
 }
 
 # submodules reachable as attributes after a plain `import ftlab`, e.g. ftlab.tinylm.load_pretrained()
