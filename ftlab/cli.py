@@ -42,6 +42,9 @@ def _build_parser():
     from ftlab.chat_cli import add_parsers as add_chat_parsers  # check, split
 
     add_chat_parsers(sub)
+    from ftlab.tinylm_cli import add_parsers as add_tinylm_parsers  # finetune
+
+    add_tinylm_parsers(sub)
     return parser
 
 

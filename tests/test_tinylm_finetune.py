@@ -155,3 +155,34 @@ def test_many_epochs_overfit(marv, pretrained):
     assert full.iloc[-1] > full.min() + 0.2
     assert m["train_loss"].iloc[-10:].mean() < m["train_loss"].iloc[:10].mean() - 1.0
     assert ftlab.diagnose(run).verdict == "overfitting"
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_finetune_writes_openai_results_and_prints_a_diagnosis(tmp_path, capsys):
+    from ftlab.cli import main
+
+    chat_dir = data_dir() / "chat"
+    out = tmp_path / "run.csv"
+    argv = ["finetune", str(chat_dir / "marv_train.jsonl"), "--valid",
+            str(chat_dir / "marv_valid.jsonl"), "--epochs", "1", "-o", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "verdict:" in printed and f"wrote {out}" in printed
+    assert out.read_text().splitlines()[0] == ("step,train_loss,train_accuracy,valid_loss,"
+                                               "valid_mean_token_accuracy")
+    run = ftlab.load_run(out)
+    assert run.n_steps == 32 and run.metrics["valid_loss"].notna().any()
+    before = out.read_bytes()
+    assert main(argv) == 2  # refuses to overwrite
+    assert "--overwrite" in capsys.readouterr().out and out.read_bytes() == before
+
+
+def test_cli_finetune_reports_a_bad_file(tmp_path, capsys):
+    from ftlab.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n{not json\n')
+    assert main(["finetune", str(bad), "-o", str(tmp_path / "r.csv")]) == 2
+    assert "bad.jsonl" in capsys.readouterr().out
