@@ -62,6 +62,33 @@ def redact(text, secret=None):
     return _KEYLIKE.sub(lambda m: "sk-***" if m.group(0).startswith("sk-") else " ***", text)
 
 
+# What a leaked key looks like: OpenAI keys (sk-..., sk-proj-..., sk-svcacct-...) and Azure keys
+# (32 hexadecimal characters standing alone; not a Jupyter widget's model_id, which looks the same).
+_LEAKS = (re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+          re.compile(r'(?<!"model_id": ")(?<![0-9A-Fa-f])[0-9a-f]{32}(?![0-9A-Fa-f])'))
+
+
+def find_keys(text, secrets=None):
+    """Places in ``text`` that hold an API key: key-shaped strings, and the values of ``secrets``
+    (default: the key variables set in this environment). Each is ``(position, first 4 characters +
+    '…')``, so the report does not leak the key it found. Use it before sharing a notebook.
+
+    >>> find_keys("saved to model.bin", secrets=[])
+    []
+    >>> find_keys("key = sk-" + "a1B2" * 6, secrets=[])
+    [(6, 'sk-a…')]
+    """
+    if secrets is None:
+        secrets = [os.environ[v] for v in (OPENAI_KEY, AZURE_KEY) if len(os.environ.get(v, "")) >= 8]
+    found = {m.start(): m.group(0) for pattern in _LEAKS for m in pattern.finditer(text)}
+    for secret in secrets:
+        start = text.find(secret)
+        while start >= 0:
+            found[start] = secret
+            start = text.find(secret, start + 1)
+    return [(pos, found[pos][:4] + "…") for pos in sorted(found)]
+
+
 # ----------------------------------------------------------------------------- finding a key
 
 
