@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ftlab.run_readers import OPENAI_CSV_MAP, fail
+from ftlab.run_formats import OPENAI_CSV_MAP, fail
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
 STEP_MESSAGE = re.compile(

@@ -169,10 +169,10 @@ class Run:
                 "meta={'steps_per_epoch': 555}.")
         # Step s belongs to epoch ceil(epoch value): epoch 1.0 is the last step of epoch 1.
         number = np.ceil(m["epoch"].to_numpy() - 1e-9).clip(min=1)
-        groups = m.assign(_epoch=number).dropna(subset=["_epoch"]).groupby("_epoch")
+        groups = m.assign(_epoch=number).dropna(subset=["_epoch"]).reset_index().groupby("_epoch")
         table = pd.DataFrame({
-            "first_step": groups.apply(lambda g: g.index.min(), include_groups=False),
-            "last_step": groups.apply(lambda g: g.index.max(), include_groups=False),
+            "first_step": groups["step"].min(),
+            "last_step": groups["step"].max(),
             "steps": groups.size(),
             "train_loss": groups["train_loss"].mean(),
             "train_accuracy": groups["train_accuracy"].mean(),
@@ -401,7 +401,10 @@ def load_run(source, *, format=None, name=None, column_map=None, meta=None):
     """
     from ftlab.run_readers import read_source
 
-    metrics, info = read_source(source, format=format, column_map=column_map)
+    if isinstance(source, Run):  # already read: a copy, with any name or meta given here
+        metrics, info = source.metrics, json.loads(json.dumps(source.meta))
+    else:
+        metrics, info = read_source(source, format=format, column_map=column_map)
     info = {**info, **(meta or {})}
     if name is not None:
         info["name"] = name

@@ -462,3 +462,11 @@ def test_random_json_shapes_give_a_run_or_a_value_error(obj):
         except ValueError:
             continue
         assert isinstance(run, Run)
+
+
+def test_load_run_of_a_run_is_a_renamed_copy():
+    run = _run()
+    copy = load_run(run, name="copy", meta={"note": "x"})
+    assert copy.name == "copy" and copy.meta["note"] == "x" and run.name == "demo"
+    copy.metrics.loc[1, "train_loss"] = 99.0
+    assert run.metrics.loc[1, "train_loss"] != 99.0
