@@ -126,6 +126,11 @@ def simulate_early_stopping(values, *, patience=0, min_delta=0.0, mode="min", ba
                       "never stopped: the run ended first")
 
 
+def _no_improvement(s):
+    plural = "" if s.wait == 1 else "s"
+    return f"{s.wait} evaluation{plural} without improvement, patience {s.patience}"
+
+
 def _or_none(best):
     return None if best is None or math.isinf(best) else best
 
@@ -160,7 +165,7 @@ def _keras(s, i, v):
             s.wait = 0
         return False
     if s.wait >= s.patience and i > 0:
-        s.reason = f"no improvement for {s.wait} evaluation(s) (patience {s.patience})"
+        s.reason = _no_improvement(s)
         return True
     return False
 
@@ -178,7 +183,7 @@ def _hf(s, i, v):
     if s.better(v, s.best):
         s.best, s.best_index = v, i
     if s.wait >= s.patience:
-        s.reason = f"no improvement for {s.wait} evaluation(s) (patience {s.patience})"
+        s.reason = _no_improvement(s)
         return True
     return False
 
@@ -200,7 +205,7 @@ def _lightning(s, i, v):
         return False
     s.wait += 1
     if s.wait >= s.patience:
-        s.reason = f"no improvement for {s.wait} evaluation(s) (patience {s.patience})"
+        s.reason = _no_improvement(s)
         return True
     return False
 

@@ -131,7 +131,7 @@ def replay(run="patent-insights", *, smoothing=0.6, style="notebook", choices=No
         blitter.reset(plot.moving_artists)
 
     steps = first.steps
-    step_slider = widgets.IntSlider(value=int(steps[0]), min=int(steps[0]), max=int(steps[-1]),
+    step_slider = widgets.IntSlider(value=int(steps[-1]), min=int(steps[0]), max=int(steps[-1]),
                                     description="step", continuous_update=True,
                                     layout=widgets.Layout(width="420px"))
     smoothing_slider = widgets.FloatSlider(value=smoothing, min=0.0, max=0.99, step=0.01,
@@ -190,7 +190,7 @@ def _stop_text(r):
     else:
         share = r.steps_saved / r.last_step
         head += (f"stops at step {r.stop_step} ({seq.reason}), saving {r.steps_saved} of "
-                 f"{r.last_step} steps ({share:.0%})")
+                 f"{r.last_step} steps = {share:.0%}")
         if r.tokens_saved:
             head += f" and {r.tokens_saved:,.0f} tokens"
     if r.best_step is None:
