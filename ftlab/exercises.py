@@ -273,3 +273,112 @@ _add(
         (lambda: 10, "Ten is lost at one full poll; count every poll (poll_events tells you)."),
     ],
 )
+
+
+# ----------------------------------------------------------------------------- 03 loss curves
+
+
+def _smooth_last(values, weight, debias=True):
+    if debias:
+        from ftlab.curves import smooth
+
+        return float(smooth(values, weight)[-1])
+    last = 0.0
+    for v in values:
+        last = last * weight + (1 - weight) * v
+    return last
+
+
+_add(
+    "03-smooth",
+    question="TensorBoard-smooth the losses [2.0, 1.0] with weight 0.5: what is the second smoothed value?",
+    solution=lambda: _smooth_last([2.0, 1.0], 0.5),
+    why="last = 0.5·(0.5·0 + 0.5·2) + 0.5·1 = 1.0, divided by 1 − 0.5² = 0.75: {answer:.4f}. "
+        "The debiasing division undoes the pull towards the starting 0.",
+    mistakes=[
+        (lambda: _smooth_last([2.0, 1.0], 0.5, debias=False),
+         "That is the moving average before debiasing: divide by 1 − w^n (n = 2 points so far)."),
+        (lambda: 1.5, "That is the plain mean of the two points; the EMA weights the newer one more."),
+    ],
+)
+
+_add(
+    "03-rise",
+    question=("In 'patent-insights', by how much (in nats) is the last validation loss above the "
+              "best one?"),
+    solution=lambda: float(_patent().metrics["valid_loss"].dropna().iloc[-1]
+                           - _patent().metrics["valid_loss"].min()),
+    why="Last evaluation (step 1600) minus the best (step 100): {answer:.4f} nats. The model got "
+        "worse on unseen data for 1500 steps while its training loss kept falling.",
+    mistakes=[
+        (lambda: float(_patent().metrics["valid_loss"].max() - _patent().metrics["valid_loss"].min()),
+         "That is the highest validation loss minus the best; the question asks for the last one."),
+        (lambda: float(_patent().metrics["valid_loss"].dropna().iloc[-1]
+                       - _patent().metrics["train_loss"].dropna().iloc[-1]),
+         "That is the gap between validation and training loss at the end, not the rise of validation."),
+    ],
+)
+
+_add(
+    "03-steps",
+    question="A job trains 3 epochs on 250 examples with batch size 8. How many steps does it run?",
+    solution=lambda: math.ceil(250 / 8) * 3,
+    why="Each epoch needs ceil(250 / 8) = 32 steps (the last batch is partial), so 3 epochs = {answer} steps.",
+    mistakes=[
+        (lambda: 250 * 3 / 8, "Steps are whole: each epoch rounds up to ceil(250 / 8) = 32 steps."),
+        (lambda: (250 // 8) * 3, "Rounding down drops the last, partial batch of every epoch."),
+        (lambda: math.ceil(250 / 8), "That is one epoch; the job runs three."),
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- 04 early stopping
+
+
+def _stop(values, **kw):
+    from ftlab.early_stopping import simulate_early_stopping
+
+    return simulate_early_stopping(values, **kw)
+
+
+_ES_LOSSES = [0.9, 0.7, 0.72, 0.69, 0.71, 0.73, 0.74]
+
+_add(
+    "04-stop-index",
+    question=(f"Validation losses {_ES_LOSSES}, Keras rule, patience 2, min_delta 0: at which "
+              "evaluation index (0-based) does training stop?"),
+    solution=lambda: _stop(_ES_LOSSES, patience=2).stopped_index,
+    why="0.69 at index 3 is the best; 0.71 and 0.73 are two evaluations without improvement, so "
+        "training stops at index {answer}.",
+    mistakes=[
+        (lambda: 3, "0.69 at index 3 is an improvement (it beats 0.70), so the counter resets there."),
+        (lambda: 2, "Index 2 is only the first evaluation without improvement; patience 2 needs two."),
+        (lambda: 6, "Count the evaluations without improvement after the best: the second one stops training."),
+    ],
+)
+
+_add(
+    "04-min-delta",
+    question=(f"Same losses {_ES_LOSSES}, Keras rule, patience 2, but min_delta 0.02: at which "
+              "index does training stop?"),
+    solution=lambda: _stop(_ES_LOSSES, patience=2, min_delta=0.02).stopped_index,
+    why="0.69 beats the best 0.70 by only 0.01, less than min_delta, so it does not count as an "
+        "improvement: indices 2 and 3 exhaust the patience and training stops at index {answer}.",
+    mistakes=[
+        (lambda: _stop(_ES_LOSSES, patience=2).stopped_index,
+         "That ignores min_delta: with 0.02, 0.69 is not enough of an improvement over 0.70."),
+    ],
+)
+
+_add(
+    "04-hf-best",
+    question=("Hugging Face rule, threshold (min_delta) 0.02, patience 3, losses [1.0, 0.99, 0.985, "
+              "0.984]: which value does the Trainer hold as best_metric when training stops?"),
+    solution=lambda: _stop([1.0, 0.99, 0.985, 0.984], patience=3, min_delta=0.02, flavor="hf").best_value,
+    why="The callback's counter ignores improvements smaller than the threshold, but the Trainer "
+        "updates best_metric on any improvement: it holds {answer} when the counter reaches 3.",
+    mistakes=[
+        (lambda: 1.0, "That is what Keras would keep: in Keras the best moves only on an improvement "
+                      "bigger than min_delta. Hugging Face's best_metric ignores the threshold."),
+    ],
+)
