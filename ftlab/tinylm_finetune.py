@@ -172,7 +172,9 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
             for b in range(steps_per_epoch):
                 step += 1
                 batch = train_ex.batch(order[b * batch_size:(b + 1) * batch_size])
-                row = {"step": step, "epoch": epoch, **_train_step(model, optimizer, *batch)}
+                # epochs done, as Hugging Face logs it: 1.0 at the end of the first epoch
+                row = {"step": step, "epoch": step / steps_per_epoch,
+                       **_train_step(model, optimizer, *batch)}
                 tokens_seen += len(batch[1])
                 row["elapsed_tokens"] = tokens_seen
                 row["learning_rate"] = lr
@@ -235,7 +237,7 @@ def _train_step(model, optimizer, ctx, targets):
 
 
 def _end_of_epoch(model, valid_ex, row, checkpoints):
-    checkpoint = {"step": row["step"], "epoch": row["epoch"],
+    checkpoint = {"step": row["step"], "epoch": math.ceil(row["epoch"]),
                   "params": {k: v.copy() for k, v in model.params.items()}}
     if valid_ex is not None:
         loss, acc = _score(model, valid_ex, range(len(valid_ex)))
