@@ -52,6 +52,10 @@ _EXPORTS = {
     "chat_stats": "chat_stats",
     "distinct_n": "chat_stats",
     "find_duplicates": "duplicates",
+    # data augmentation (user turns): EDA, noise, paraphrase
+    "augment_chat": "augment_data",
+    "augment_text": "augment",
+    "ChatParaphraser": "augment_llm",
     # loss curves and early stopping (widgets: import ftlab.widgets)
     "smooth": "curves",
     "diagnose": "curves",
