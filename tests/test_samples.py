@@ -48,6 +48,15 @@ def test_sources_md_names_every_run_with_its_commit():
 
 def test_wheel_carries_the_runs_and_loads_them(tmp_path):
     """Build the wheel, install it into a scratch folder and load a sample from there."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        have = version("setuptools")
+    except PackageNotFoundError:
+        have = "none"
+    if have == "none" or int(have.split(".")[0]) < 77:
+        pytest.skip(f"building the wheel offline needs setuptools>=77 here (found {have}); "
+                    'pip install -e ".[test]" installs it')
     source = tmp_path / "src"  # a copy, so the build leaves no build/ folder in the checkout
     source.mkdir()
     for part in ("pyproject.toml", "README.md", "LICENSE"):
