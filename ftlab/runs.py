@@ -389,7 +389,7 @@ def load_run(source, *, format=None, name=None, column_map=None, meta=None):
     ``source`` may be a path, the text or bytes of a file, a pandas DataFrame, a list of event
     dicts or OpenAI SDK objects, or a dict (a ``trainer_state.json``, or a page of events or
     checkpoints). ``format=None`` recognises the content; otherwise one of
-    ``ftlab.run_readers.FORMATS``. ``column_map`` renames a table's columns to canonical names
+    ``ftlab.run_formats.FORMATS``. ``column_map`` renames a table's columns to canonical names
     (``{"my_loss": "train_loss"}``). ``meta`` adds what the source cannot tell (``n_epochs``,
     ``model``...), used e.g. to derive each step's epoch. Bad input raises ``ValueError`` naming the
     source, the row or line, and what was expected.
