@@ -47,6 +47,11 @@ OPS = {
 _USES_LEXICON = ("synonym", "insert")
 
 
+def _check_rate(rate):
+    if not 0 <= rate <= 1:
+        raise ValueError(f"rate must be between 0 and 1 (EDA's α: the share of words changed), got {rate}")
+
+
 def _check_ops(ops):
     if isinstance(ops, str):
         ops = [o.strip() for o in ops.split(",") if o.strip()]
@@ -92,6 +97,7 @@ def augment_text(text, ops, *, rate=0.1, seed=0, n=1, lexicon="auto", paraphrase
     ``"builtin"`` or a Lexicon.
     """
     ops = _check_ops(ops)
+    _check_rate(rate)
     lex = get_lexicon(lexicon) if any(o in _USES_LEXICON for o in ops) else None
     out = [apply_ops(text, ops, rate, _rng(seed, k), lex, paraphraser) for k in range(n)]
     return out[0] if n == 1 else out

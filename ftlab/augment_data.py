@@ -28,7 +28,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftlab.augment import _USES_LEXICON, _check_ops, _rng, _texts, apply_ops, user_key
+from ftlab.augment import (_USES_LEXICON, _check_ops, _check_rate, _rng, _texts, apply_ops,
+                           user_key)
 from ftlab.augment_lexicon import get_lexicon
 from ftlab.chat_data import ChatRecords, read_chat_jsonl, write_chat_jsonl
 
@@ -122,6 +123,7 @@ def augment_chat(records, ops=("synonym",), *, n_per_example=1, seed=0, rate=0.1
     import pandas as pd
 
     ops = _check_ops(ops)
+    _check_rate(rate)
     roles = tuple(roles)
     if any(r in _NEVER for r in roles):
         raise ValueError(f"roles {roles!r}: tool and function messages are never augmented (their "
@@ -194,7 +196,7 @@ def _same_texts(new, record, texts):
 
 
 def _lexicon_name(lex, ops, paraphraser):
-    parts = [f"{lex.name} ({lex.description})"] if lex is not None else ["no lexicon needed"]
+    parts = [f"{lex.name}: {lex.description}"] if lex is not None else ["no lexicon needed"]
     if "paraphrase" in ops:
         parts.append(f"paraphrases from {paraphraser!r}" if paraphraser else "paraphrase rules")
     return "; ".join(parts)

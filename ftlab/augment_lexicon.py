@@ -159,8 +159,8 @@ class TableLexicon(Lexicon):
             for w in words:
                 self.table.setdefault(w, []).append((pos, [o for o in words if o != w]))
         self.n_groups = groups
-        self.description = (f"{len(self.table)} words and phrases in {groups} synonym groups "
-                            f"(written for ftlab, {filename})")
+        self.description = (f"{len(self.table)} words and phrases in {groups} synonym groups, "
+                            f"written for ftlab (data/lexicon/{filename})")
 
     def _lookup(self, base):
         return self.table.get(base, [])

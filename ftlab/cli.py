@@ -45,6 +45,9 @@ def _build_parser():
     from ftlab.tinylm_cli import add_parsers as add_tinylm_parsers  # finetune
 
     add_tinylm_parsers(sub)
+    from ftlab.augment_cli import add_parser as add_augment_parser  # augment
+
+    add_augment_parser(sub)
     return parser
 
 
