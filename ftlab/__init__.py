@@ -71,6 +71,7 @@ _EXPORTS = {
     "sample": "sampling",
     # hosted fine-tuning (OpenAI / Azure OpenAI) and evaluating chat replies
     "get_client": "hosted",
+    "plan_job": "hosted_jobs",
     "start_job": "hosted_jobs",
     "wait": "hosted_jobs",
     "fetch_run": "hosted_jobs",

@@ -382,3 +382,118 @@ _add(
                       "bigger than min_delta. Hugging Face's best_metric ignores the threshold."),
     ],
 )
+
+# ----------------------------------------------------------------------------- 09 hosted fine-tuning
+
+
+def _marv_tokens(which):
+    from ftlab.chat_validate import validate_chat
+    from ftlab.hosted_jobs import _marv
+
+    return validate_chat(_marv(which), model="gpt-4o-mini-2024-07-18", min_examples=1).n_tokens
+
+
+_add(
+    "09-billed-tokens",
+    question="Marv's training file, n_epochs=5, validation file as before: how many tokens are billed?",
+    solution=lambda: _marv_tokens("train") * 5,
+    why="Billed tokens = training tokens per epoch × epochs = {answer:,}. Validation examples are "
+        "scored, not billed.",
+    mistakes=[
+        (lambda: (_marv_tokens("train") + _marv_tokens("valid")) * 5,
+         "You billed the validation file too: its tokens are scored but not billed."),
+        (lambda: _marv_tokens("train"), "That is one epoch: the training file is billed once per epoch."),
+        (lambda: _marv_tokens("train") * 3, "That is the plan's 3 epochs; the question asks for 5."),
+    ],
+)
+
+_add(
+    "09-event-pages",
+    question="258 events, 20 per page, newest first: how many list_events calls read them all?",
+    solution=lambda: math.ceil(258 / 20),
+    why="12 full pages hold 240 events; the remaining 18 need a 13th page ({answer} calls), and its "
+        "has_more=false says it is the last.",
+    mistakes=[
+        (lambda: 258 // 20, "That rounds down: the last 18 events need one more page."),
+        (lambda: 258 / 20, "Pages come whole: round up."),
+        (lambda: 1, "One call returns only the 20 newest events — that is how the course's loop lost steps."),
+    ],
+)
+
+
+def _f1(out, ref):
+    from ftlab.hosted_eval import f1_score
+
+    return f1_score(out, ref)
+
+
+_add(
+    "09-f1",
+    question="Reference 'The cat sat on the mat.', reply 'A cat sat down.': the F1 of normalized words?",
+    solution=lambda: _f1("A cat sat down.", "The cat sat on the mat."),
+    why="Normalized: 'cat sat down' vs 'cat sat on mat'; 2 shared words, P = 2/3, R = 2/4, "
+        "F1 = 2PR/(P+R) = {answer:.3f}.",
+    mistakes=[
+        (lambda: 2 / 3, "That is the precision (shared / reply words). F1 combines it with the recall."),
+        (lambda: 2 / 4, "That is the recall (shared / reference words). F1 combines it with the precision."),
+        (lambda: 2 * (2 / 4) * (2 / 6) / (2 / 4 + 2 / 6),
+         "You counted the raw words: articles ('a', 'the') and punctuation are removed first."),
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- 05 training data
+
+
+def _default_epochs(n):
+    from ftlab.tokens import default_epochs
+
+    return default_epochs(n)
+
+
+def _leak_line():
+    from ftlab._data import data_dir
+    from ftlab.chat_validate import validate_chat
+
+    chat = data_dir() / "chat"
+    report = validate_chat(chat / "broken_train.jsonl", valid=chat / "marv_valid.jsonl")
+    return next(p.line for p in report.problems if p.code == "leakage")
+
+
+_add(
+    "05-default-epochs",
+    question="A training file has 25 examples. How many epochs does the service pick with n_epochs='auto'?",
+    solution=lambda: _default_epochs(25),
+    why="3 epochs would be only 75 example passes, under the minimum of 100, so the rule raises it to "
+        "100 // 25 = {answer}.",
+    mistakes=[
+        (lambda: 3, "3 is the target, but 25 × 3 = 75 example passes is under the minimum of 100."),
+        (lambda: 100 / 25 + 1, "The rule uses whole epochs: 100 // 25, no extra epoch."),
+        (lambda: 25_000 // 25, "25,000 is the *maximum* number of example passes; this dataset is small."),
+    ],
+)
+
+_add(
+    "05-billed-tokens",
+    question=("60 training examples of 200 tokens each (counted with the chat overhead), n_epochs='auto'. "
+              "How many tokens are billed?"),
+    solution=lambda: 60 * 200 * _default_epochs(60),
+    why="60 × 3 = 180 example passes is inside 100–25,000, so 3 epochs: 60 × 200 × 3 = {answer:,} tokens.",
+    mistakes=[
+        (lambda: 60 * 200, "That is one epoch. Training is billed for every epoch."),
+        (lambda: 60 * 200 * 4, "The minimum only matters below 100 example passes; 60 × 3 = 180 is enough."),
+    ],
+)
+
+_add(
+    "05-leak-line",
+    question=("Validate data/chat/broken_train.jsonl with valid=data/chat/marv_valid.jsonl. On which line "
+              "of the *training* file is the example whose reply leaks from the validation file?"),
+    solution=_leak_line,
+    why="Line {answer}: its assistant reply is word for word the one on line 1 of marv_valid.jsonl, so the "
+        "validation loss would reward memorising it.",
+    mistakes=[
+        (lambda: 1, "Line 1 is the copy in the *validation* file; the question asks for the training line."),
+        (lambda: 21, "Line 21 is a duplicate of line 2 inside the training file, not a leak from validation."),
+    ],
+)
