@@ -171,3 +171,23 @@ def test_tiny_model_is_a_generate_with_surprisal():
     assert ev.summary["perplexity"] == pytest.approx(math.exp(ev.summary["surprisal"]))
     again = evaluate_chat(model, RECORDS, max_tokens=5, progress=False)
     assert again.table["output"].tolist() == ev.table["output"].tolist()  # greedy: repeatable
+
+
+def test_cost_explorer_moves_with_epochs_and_model():
+    pytest.importorskip("ipywidgets")
+    from ftlab.chat_validate import validate_chat
+    from ftlab.hosted_widgets import cost_explorer
+    from ftlab.tokens import TRAINING_PRICE_PER_1M
+
+    report = validate_chat(_marv("train"), model="gpt-4o-mini-2024-07-18")
+    explorer = cost_explorer(report, n_epochs=3)
+    assert explorer.result["billed_tokens"] == 3 * report.n_tokens
+    explorer.controls["n_epochs"].value = 5
+    assert explorer.result["billed_tokens"] == 5 * report.n_tokens
+    assert f"{5 * report.n_tokens:,}" in explorer.readout.value
+    heights = [bar.get_height() for bar in explorer.figure.axes[0].patches]
+    assert heights == pytest.approx(explorer.result["costs"]) and heights[4] == pytest.approx(5 * heights[0])
+    cheap = explorer.result["cost_usd"]
+    explorer.controls["model"].value = "gpt-4o-2024-08-06"
+    ratio = TRAINING_PRICE_PER_1M["gpt-4o-2024-08-06"] / TRAINING_PRICE_PER_1M["gpt-4o-mini-2024-07-18"]
+    assert explorer.result["cost_usd"] == pytest.approx(cheap * ratio)
