@@ -132,6 +132,17 @@ def diff_words(before, after):
     return out
 
 
+def changed_word_count(before, after):
+    """How many words differ: each replaced, inserted or deleted word counts once.
+
+    >>> changed_word_count("why is the sky blue", "why the sky is azure")
+    3
+    """
+    a, b = before.split(), after.split()
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops if op != "equal")
+
+
 def highlight_html(before, after):
     """HTML of ``after`` with new words marked and deleted words struck through."""
     style = {"same": "{}", "new": "<mark style='background:#ffe08a'>{}</mark>",
