@@ -7,9 +7,11 @@ printed: ``1734182951: Step 1/84: training loss=3.57`` lines, with values rounde
 and, when polls overlapped badly, a few steps lost. All of them end up here as event dicts and are
 turned into one metrics table plus the facts the messages tell (checkpoints, model, status).
 
->>> events = [{"id": "b", "created_at": 2, "type": "metrics", "message": "Step 2/2: training loss=1.00",
+>>> events = [{"id": "b", "created_at": 2, "type": "metrics",
+...            "message": "Step 2/2: training loss=1.00",
 ...            "data": {"step": 2, "train_loss": 1.0, "total_steps": 2}},
-...           {"id": "a", "created_at": 1, "type": "metrics", "message": "Step 1/2: training loss=2.00",
+...           {"id": "a", "created_at": 1, "type": "metrics",
+...            "message": "Step 1/2: training loss=2.00",
 ...            "data": {"step": 1, "train_loss": 2.0, "total_steps": 2}}]
 >>> metrics, meta = read_events(events + events[:1], "demo")
 >>> metrics["train_loss"].tolist(), meta["total_steps"], meta["duplicate_events"]

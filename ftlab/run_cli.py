@@ -19,7 +19,8 @@ def add_parsers(sub):
                        "trainer_state.json, ...) and summarise or convert it")
     p.add_argument("source", help="a run file, or the name of a shipped run (see `ftlab runs`)")
     p.add_argument("--format", help="skip recognising the format (see ftlab.run_formats.FORMATS)")
-    p.add_argument("--n-epochs", type=int, help="epochs the job trained (to number each step's epoch)")
+    p.add_argument("--n-epochs", type=int,
+                   help="epochs the job trained (to number each step's epoch)")
     p.add_argument("--epochs", action="store_true", help="print the per-epoch summary table")
     p.add_argument("--save", metavar="OUT", help="write the run in ftlab's run format")
     p.add_argument("--to-openai-csv", metavar="OUT", help="write OpenAI's results CSV layout")
@@ -33,7 +34,8 @@ def runs_command(args):
     from ftlab.samples import sample_runs
 
     with pd.option_context("display.max_colwidth", 90, "display.width", 200):
-        print(sample_runs()[["name", "format", "steps", "validation", "story"]].to_string(index=False))
+        table = sample_runs()[["name", "format", "steps", "validation", "story"]]
+        print(table.to_string(index=False))
     return EXIT_OK
 
 

@@ -110,7 +110,7 @@ def _plain(obj):
 
 
 def _unwrap_base64(text, label):
-    """``files.content()`` gives the results CSV base64-encoded; decode it when that is what it is."""
+    """files.content() gives the results CSV base64-encoded: decode it when that is what it is."""
     body = text.strip()
     if len(body) < 16 or not _BASE64.fullmatch(body):
         return text, False

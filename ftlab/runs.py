@@ -1,4 +1,4 @@
-"""A fine-tuning run as one tidy object: a metrics table indexed by step, plus what we know about it.
+"""A fine-tuning run as one tidy object: a metrics table indexed by step, plus what is known.
 
 Every source a learner may have -- an OpenAI results CSV (raw or base64), the job's events, a
 printed event log, checkpoints, a legacy ``compiled_results.csv``, a Hugging Face
@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ftlab.run_formats import FTLAB_HEADER  # ftlab's run format: "# ftlab run {meta}" then CSV
+
 # The columns every Run has, in this order (NaN where the source did not record them).
 CANONICAL = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy",
              "full_valid_loss", "full_valid_accuracy", "epoch")
 LOSSES = ("train_loss", "valid_loss", "full_valid_loss")
 
-# ftlab's own run format: one comment line holding the meta as JSON, then a plain CSV.
-FTLAB_HEADER = "# ftlab run "
 
 # The results-file layout OpenAI's fine-tuning API writes (and its dashboard downloads).
 OPENAI_CSV_COLUMNS = {"train_loss": "train_loss", "train_accuracy": "train_accuracy",

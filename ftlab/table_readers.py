@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from ftlab.run_formats import (FTLAB_HEADER, LEGACY_MAP, LOSS_COLUMNS, OPENAI_CSV_MAP, STEP_NAMES,
-                               TABLE_ALIASES, fail)
+from ftlab.run_formats import (FTLAB_HEADER, LEGACY_MAP, LOSS_COLUMNS, OPENAI_CSV_MAP,
+                               STEP_NAMES, TABLE_ALIASES, fail)
 
 # pandas 3 parses floats exactly by default (and deprecates the option); older pandas needs it.
 EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
@@ -108,8 +108,9 @@ def _numeric(column, name, label, first_row):
     bad = values.isna() & column.notna() & (column.astype(str).str.strip() != "")
     if bad.any():
         pos = int(np.argmax(bad.to_numpy()))
-        raise fail(label, f"{_where(pos, first_row)}, column {name}: {_show(column.iloc[pos])!r} is not "
-                          "a number", "Every metric cell must be a number or empty")
+        cell = _show(column.iloc[pos])
+        raise fail(label, f"{_where(pos, first_row)}, column {name}: {cell!r} is not a number",
+                   "Every metric cell must be a number or empty")
     return values.astype(np.float64)
 
 
@@ -118,8 +119,9 @@ def _check_steps(steps, label, first_row):
     bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values > 2**53)
     if bad.any():
         pos = int(np.argmax(bad))
-        raise fail(label, f"{_where(pos, first_row)}: step {_show(steps.iloc[pos])!r} is not a step "
-                          "number", "Steps must be whole numbers 0, 1, 2, ...")
+        cell = _show(steps.iloc[pos])
+        raise fail(label, f"{_where(pos, first_row)}: step {cell!r} is not a step number",
+                   "Steps must be whole numbers 0, 1, 2, ...")
     ints = values.astype(np.int64)
     if len(ints) > 1 and not (np.diff(ints) > 0).all():
         seen = pd.Index(ints).duplicated()
