@@ -48,6 +48,9 @@ def _build_parser():
     from ftlab.augment_cli import add_parser as add_augment_parser  # augment
 
     add_augment_parser(sub)
+    from ftlab.run_cli import add_parsers as add_run_parsers  # runs, run
+
+    add_run_parsers(sub)
     return parser
 
 
