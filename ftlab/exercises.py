@@ -497,3 +497,138 @@ _add(
         (lambda: 21, "Line 21 is a duplicate of line 2 inside the training file, not a leak from validation."),
     ],
 )
+
+
+# ----------------------------------------------------------------------------- 07 training parameters
+
+
+def _total_steps(n_examples, batch_size, n_epochs):
+    return math.ceil(n_examples / batch_size) * n_epochs
+
+
+_add(
+    "07-total-steps",
+    question="128 training examples, batch_size=4, n_epochs=3: how many optimiser steps?",
+    solution=lambda: _total_steps(128, 4, 3),
+    why="ceil(128 / 4) = 32 steps per epoch, times 3 epochs = {answer} steps.",
+    mistakes=[
+        (lambda: _total_steps(128, 4, 1), "That is one epoch. The job runs 3 of them."),
+        (lambda: 128 * 3, "That counts examples seen, not steps: each step takes a batch of 4."),
+        (lambda: 128 / 4 / 3, "Epochs multiply the steps; they do not divide them."),
+    ],
+)
+
+
+def _stop_epoch(values, patience):
+    from ftlab.early_stopping import simulate_early_stopping
+
+    return simulate_early_stopping(values, patience=patience).stopped_index + 1
+
+
+_EPOCH_LOSSES = [2.74, 2.61, 2.58, 2.57, 2.58, 2.60]
+
+_add(
+    "07-early-stop-epoch",
+    question=("Full validation losses after epochs 1-6: [2.74, 2.61, 2.58, 2.57, 2.58, 2.60]. "
+              "Early stopping with patience 1 (Keras rule): after which epoch does training stop?"),
+    solution=lambda: _stop_epoch(_EPOCH_LOSSES, 1),
+    why="The best is epoch 4 (2.57); epoch 5 does not improve, and with patience 1 one such "
+        "epoch is enough: training stops after epoch {answer} (and restore_best keeps epoch 4).",
+    mistakes=[
+        (lambda: 4, "Epoch 4 is the best epoch, the one you keep. Training only notices after "
+                    "epoch 5 has failed to improve."),
+        (lambda: _stop_epoch(_EPOCH_LOSSES, 2),
+         "That would be patience 2 (two epochs without improvement); with patience 1, one is enough."),
+    ],
+)
+
+
+def _trained_positions():
+    from ftlab.tinylm_text import IGNORE_INDEX, render_chat
+
+    example = {"messages": [{"role": "user", "content": "Hi"},
+                            {"role": "assistant", "content": "x" * 40, "weight": 0},
+                            {"role": "user", "content": "And?"},
+                            {"role": "assistant", "content": "y" * 60}]}
+    return int((render_chat(example)[1] != IGNORE_INDEX).sum())
+
+
+_add(
+    "07-trained-tokens",
+    question=("User message, a 40-character reply with weight 0, another user message, a "
+              "60-character reply. How many positions does tinylm's loss count?"),
+    solution=_trained_positions,
+    why="Only the second reply is trained: its 60 characters plus its closing <|end|> = {answer}.",
+    mistakes=[
+        (lambda: 60, "Each trained reply also teaches its closing <|end|> token, so the model learns "
+                     "to stop."),
+        (lambda: 101, "The weight-0 reply is context only: it is not trained on."),
+        (lambda: 100, "The weight-0 reply is context only, and the trained one has an <|end|> too."),
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- 08 inference parameters
+
+
+def _temperature_prob():
+    from ftlab.sampling import apply_temperature
+
+    return float(apply_temperature([2.0, 1.0, 0.0], 0.5)[0])
+
+
+_add(
+    "08-temperature",
+    question="Logits [2, 1, 0]: the probability of token 0 at temperature 0.5?",
+    solution=_temperature_prob,
+    why="Divide the logits by T: [4, 2, 0]; softmax gives e^4 / (e^4 + e^2 + 1) ≈ {answer:.3f}. "
+        "A low temperature sharpens the distribution.",
+    mistakes=[
+        (lambda: math.exp(2) / (math.exp(2) + math.exp(1) + 1),
+         "That is temperature 1 (the plain softmax). Divide the logits by T = 0.5 first."),
+        (lambda: math.exp(1) / (math.exp(1) + math.exp(0.5) + 1),
+         "You multiplied the logits by 0.5. Temperature divides them: z / T."),
+    ],
+)
+
+
+def _top_p_kept():
+    from ftlab.sampling import top_p_filter
+
+    return int((top_p_filter([0.5, 0.2, 0.15, 0.1, 0.05], 0.8) > 0).sum())
+
+
+_add(
+    "08-top-p-kept",
+    question="Probabilities [0.5, 0.2, 0.15, 0.1, 0.05] and top-p = 0.8: how many tokens can be drawn?",
+    solution=_top_p_kept,
+    why="0.5 + 0.2 = 0.7 is still below 0.8, and adding 0.15 reaches 0.85: the nucleus is the "
+        "{answer} most likely tokens.",
+    mistakes=[
+        (lambda: 2, "0.5 + 0.2 = 0.7 does not reach 0.8 yet: the set must add up to at least p."),
+        (lambda: 4, "The smallest set reaching 0.8 is enough: 0.5 + 0.2 + 0.15 = 0.85 already does."),
+    ],
+)
+
+
+def _distribution_perplexity(p):
+    from ftlab.sampling_widgets import distribution_entropy
+
+    return math.exp(distribution_entropy(p))
+
+
+_add(
+    "08-distribution-perplexity",
+    question="The perplexity e^H of the distribution [0.5, 0.25, 0.25]?",
+    solution=lambda: _distribution_perplexity([0.5, 0.25, 0.25]),
+    why="H = -(0.5 ln 0.5 + 2 · 0.25 ln 0.25) ≈ 1.040 nats, e^H ≈ {answer:.3f}: fewer than 3 "
+        "effective choices, because one token is twice as likely as the others.",
+    mistakes=[
+        (lambda: 3, "3 is the number of tokens. They are not equally likely, so the effective "
+                    "number of choices is smaller."),
+        (lambda: -(0.5 * math.log(0.5) + 0.5 * math.log(0.25)),
+         "That is the entropy H in nats. Perplexity is e^H."),
+        (lambda: -(0.5 * math.log2(0.5) + 0.5 * math.log2(0.25)),
+         "That is the entropy in bits. Perplexity is 2^H for bits (e^H for nats)."),
+    ],
+)

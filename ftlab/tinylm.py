@@ -200,30 +200,32 @@ class TinyLM:
 
     # ------------------------------------------------------------------------- using the model
 
-    def _tokens_of(self, prompt):
+    def _tokens_of(self, prompt, reply_so_far=""):
         if isinstance(prompt, str):
-            return encode(prompt), False
-        return render_prompt(prompt if not isinstance(prompt, list) else {"messages": prompt}), True
+            return encode(prompt + reply_so_far), False
+        chat = prompt if not isinstance(prompt, list) else {"messages": prompt}
+        return np.concatenate([render_prompt(chat), encode(reply_so_far)]), True
 
-    def next_token_logits(self, prompt):
+    def next_token_logits(self, prompt, reply_so_far=""):
         """Logits (float64, one per vocabulary entry) for the token after ``prompt``.
 
         ``prompt`` is text, or a chat (messages list or record): then the logits are those of the
-        first character of the assistant's reply.
+        next character of the assistant's reply, after ``reply_so_far``.
         """
-        tokens, _ = self._tokens_of(prompt)
+        tokens, _ = self._tokens_of(prompt, reply_so_far)
         ctx = contexts(np.append(tokens, 0), self.config.context_size)[-1:]
         return self.forward(ctx)[0][0].astype(np.float64)
 
-    def next_token_distribution(self, prompt, *, temperature=1.0, top_p=1.0, top_k=None):
+    def next_token_distribution(self, prompt, reply_so_far="", *, temperature=1.0, top_p=1.0,
+                                top_k=None):
         """Probability of each next token as a pandas Series, most likely first.
 
         The index holds readable labels ('␣' for space, '⏎' for newline, '<|end|>').
         """
         import pandas as pd
 
-        probs = sampling.filtered_distribution(self.next_token_logits(prompt), temperature,
-                                               top_p, top_k)
+        probs = sampling.filtered_distribution(self.next_token_logits(prompt, reply_so_far),
+                                               temperature, top_p, top_k)
         order = np.argsort(-probs, kind="stable")
         return pd.Series(probs[order], index=[token_label(i) for i in order], name="probability")
 
