@@ -96,6 +96,9 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one decoder, reused for every line
+
+
 def _parse_line(raw, number, is_last):
     """Decode and parse one line: (value, None) or (None, Problem)."""
     try:
@@ -110,7 +113,7 @@ def _parse_line(raw, number, is_last):
                              "Delete blank lines; every line should be one JSON example.",
                              severity="warning")
     try:
-        return json.loads(text, parse_constant=_reject_constant), None
+        return _DECODER.decode(text), None
     except RecursionError:
         return None, Problem(number, "invalid_json", "the JSON is nested too deeply to read.",
                              "Flatten the example: chat examples need only a few levels of nesting.")

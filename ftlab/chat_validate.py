@@ -7,7 +7,7 @@ consistency, length outliers — run on those integers at the end.
 
 >>> report = validate_chat(b'{"messages": [{"role": "user", "content": "hi"}]}\\n')
 >>> report.ok, [p.code for p in report.errors]
-(False, ['example_missing_assistant_message', 'too_few_examples'])
+(False, ['too_few_examples', 'example_missing_assistant_message'])
 """
 
 import hashlib
@@ -38,7 +38,7 @@ class ChatReport:
     format: str
     n_examples: int
     problems: list
-    example_tokens: list  # billed tokens of each countable example, in file order
+    example_tokens: object  # array of the billed tokens of each countable example, in file order
     encoding: str
     tokens_exact: bool
     model: str | None
@@ -150,9 +150,11 @@ class _Scan:
     def __init__(self, enc, limit, fmt, leak_index, collect):
         self.enc, self.limit, self.fmt, self.leak_index = enc, limit, fmt, leak_index
         self.problems, self.n_examples = [], 0
-        self.tokens, self.lines = array("q"), array("q")
+        # a few numbers per example, in compact arrays (about 28 bytes per example): memory stays flat
+        self.tokens, self.lines = array("I"), array("I")
         self.example_hash, self.system_hash = array("Q"), array("Q")
-        self.chars = array("q")  # characters of non-system text: the yardstick for length outliers
+        self.chars = array("I")  # characters of non-system text: the yardstick for length outliers
+        self.last_system = (None, 0)  # most files repeat one system prompt: hash it once
         # validation file only: hash of each conversation and long reply -> first line
         self.collect, self.leak_keys = collect, {}
         self.role_tokens = {}
@@ -209,10 +211,11 @@ class _Scan:
     def _remember(self, line, messages):
         texts, system, chars, leak = [], 0, 0, None
         for m in messages:
-            role, text = m.get("role"), _norm(content_text(m.get("content")))
+            role, text = m.get("role"), content_text(m.get("content"))
             if role == "system":
-                system = system or _hash(text) or 1
+                system = system or self._system_hash(text)
                 continue
+            text = _norm(text)
             texts.append(f"{role}\x1f{text}")
             chars += len(text)
             # short replies (labels such as "billing") are meant to repeat; longer ones are not
@@ -233,6 +236,11 @@ class _Scan:
         self.system_hash.append(system)
         self.chars.append(chars)
 
+    def _system_hash(self, text):
+        if self.last_system[0] != text:
+            self.last_system = (text, _hash(_norm(text)) or 1)
+        return self.last_system[1]
+
     def finish(self, is_training, min_examples):
         import numpy as np
 
@@ -244,10 +252,10 @@ class _Scan:
                                          f"{self.n_examples} examples; at least {min_examples} are needed."))
         if not self.lines:
             return
-        lines = np.frombuffer(self.lines, dtype=np.int64)
+        lines = np.frombuffer(self.lines, dtype=np.uint32)
         self._duplicates(np.frombuffer(self.example_hash, dtype=np.uint64), lines)
         self._system_prompts(np.frombuffer(self.system_hash, dtype=np.uint64), lines)
-        self._outliers(np.frombuffer(self.chars, dtype=np.int64), lines)
+        self._outliers(np.frombuffer(self.chars, dtype=np.uint32).astype(np.int64), lines)
 
     def _duplicates(self, hashes, lines):
         import numpy as np
@@ -330,7 +338,7 @@ def _validate(source, *, model, fmt, encoding, is_training, min_examples, leak_i
     if scan.fmt == "prompt_completion":
         notes.append("This file is in the legacy prompt/completion format: ftlab.to_chat(records) converts it.")
     report = ChatReport(_name(source), scan.fmt if scan.fmt != "auto" else "chat", scan.n_examples,
-                        scan.problems, scan.tokens.tolist(), encoding, getattr(enc, "exact", True), model,
+                        scan.problems, scan.tokens, encoding, getattr(enc, "exact", True), model,
                         scan.limit, notes=notes)
     return report, scan.leak_keys
 

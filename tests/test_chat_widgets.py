@@ -1,0 +1,27 @@
+"""The cost explorer of notebook 05, driven from Python."""
+
+import pytest
+
+from ftlab.chat_widgets import cost_explorer, training_cost_numbers
+from ftlab.tokens import default_epochs
+
+
+def test_numbers_follow_the_epoch_rule_and_price():
+    r = training_cost_numbers(1000, 50, model="gpt-4o-2024-08-06")
+    assert r["n_epochs"] == default_epochs(1000) == 3
+    assert r["billed_tokens"] == 1000 * 50 * 3
+    assert r["cost_usd"] == pytest.approx(150_000 * 25.0 / 1e6)
+    fixed = training_cost_numbers(1000, 50, n_epochs=1)
+    assert fixed["n_epochs"] == 1 and fixed["rule"] == "set by you"
+
+
+def test_moving_the_controls_updates_result_marker_and_readout():
+    ex = cost_explorer(tokens_per_example=100)
+    marker = ex.figure.axes[0].lines[-1]
+    ex.controls["log10_examples"].value = 4.0
+    assert ex.result["n_examples"] == 10_000 and ex.result["n_epochs"] == 2
+    assert list(marker.get_xdata()) == [10_000] and list(marker.get_ydata()) == [2]
+    assert "20,000 example passes" in ex.readout.value
+    ex.controls["n_epochs"].value = 4
+    assert ex.result["billed_tokens"] == 10_000 * 100 * 4 and "set by you" in ex.readout.value
+    assert list(ex.figure.axes[1].lines[-1].get_ydata()) == [4_000_000]
