@@ -16,7 +16,8 @@ from fake_openai import FakeServer, metrics_at  # noqa: E402
 
 import ftlab  # noqa: E402
 from ftlab.hosted import HostedError, find_client, get_client, require_client  # noqa: E402
-from ftlab.hosted_jobs import fetch_run, list_jobs, plan_job, start_job, wait  # noqa: E402
+from ftlab.hosted_jobs import plan_job, start_job, wait  # noqa: E402
+from ftlab.hosted_runs import fetch_run, list_jobs  # noqa: E402
 
 KEY = "test-key-0000"  # not key-shaped on purpose; test_no_secrets plants a realistic one
 MARV = ftlab.hosted_jobs._marv
