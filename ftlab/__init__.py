@@ -56,6 +56,7 @@ _EXPORTS = {
     "augment_chat": "augment_data",
     "augment_text": "augment",
     "ChatParaphraser": "augment_llm",
+    "augmentation_experiment": "augment_experiment",
     # loss curves and early stopping (widgets: import ftlab.widgets)
     "smooth": "curves",
     "diagnose": "curves",

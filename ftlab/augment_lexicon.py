@@ -107,6 +107,11 @@ class Lexicon:
         """The parts of speech ('n', 'v', 'a', 'r') the word has here, in a fixed order."""
         return self._memo(("pos", word), self._parts_of_speech, word)
 
+    def n_senses(self, word):
+        """How many synonym groups (WordNet: synsets) hold the word: above 1, a synonym may
+        belong to another sense than the one the sentence uses."""
+        return len(self._entries(word))
+
     def synonyms(self, word, pos=None):
         """Synonyms of ``word`` (lowercase, in the source's order), optionally of one part of speech."""
         return list(self._memo(("syn", word, pos), self._synonyms, word, pos))
@@ -186,6 +191,9 @@ class WordNetLexicon(Lexicon):
                 if name != base and name not in names:
                     names.append(name)
         return [(pos, names) for pos, names in grouped.items() if names]
+
+    def n_senses(self, word):
+        return len(self.wn.synsets(word.lower()))
 
     def _entries(self, word):
         # WordNet finds base forms itself (morphy), so "cars" already gives car's synsets; we

@@ -632,3 +632,59 @@ _add(
          "That is the entropy in bits. Perplexity is 2^H for bits (e^H for nats)."),
     ],
 )
+
+
+# ----------------------------------------------------------------------------- 06 data augmentation
+
+
+def _edit_count(rate, length):
+    from ftlab.augment_ops import n_edits
+
+    return n_edits(rate, length)
+
+
+_add(
+    "06-edit-count",
+    question="EDA with α = 0.1 on a user message of 8 words: how many words does synonym "
+             "replacement replace?",
+    solution=lambda: _edit_count(0.1, 8),
+    why="n = max(1, floor(α·l)) = max(1, floor(0.8)) = {answer}: EDA always changes at least one "
+        "word, so short messages get one edit whatever α is.",
+    mistakes=[
+        (lambda: 0, "floor(0.1 · 8) = 0, but EDA changes at least one word: n = max(1, floor(α·l))."),
+        (lambda: 0.8, "α·l = 0.8 is not a whole number of words: n = max(1, floor(α·l))."),
+    ],
+)
+
+_add(
+    "06-augmented-size",
+    question="You augment 128 training examples with n_per_example=2; 3 variants are dropped as "
+             "duplicates. How many examples does the augmented training file hold?",
+    solution=lambda: 128 * (1 + 2) - 3,
+    why="The originals stay: 128 + 128·2 variants − 3 dropped = {answer}.",
+    mistakes=[
+        (lambda: 128 * 2 - 3, "That counts only the variants: the augmented file keeps the 128 "
+                              "originals first."),
+        (lambda: 128 * 3, "Dropped duplicates are not written: subtract the 3."),
+        (lambda: 128 * 2, "The file holds the originals and the variants, minus the dropped ones."),
+    ],
+)
+
+
+def _expected_deletions(p, length):
+    # each word goes with probability p; when none went, EDA deletes one
+    return length * p + (1 - p) ** length
+
+
+_add(
+    "06-deletion-expected",
+    question="Random deletion with p = 0.2 on a 10-word message deletes each word with probability "
+             "0.2, and one word when chance deleted none. Expected number of words deleted?",
+    solution=lambda: _expected_deletions(0.2, 10),
+    why="E = l·p + P(none deleted)·1 = 10·0.2 + 0.8^10 ≈ {answer:.3f}: the at-least-one rule adds "
+        "a little to l·p.",
+    mistakes=[
+        (lambda: 2.0, "l·p = 2 forgets the at-least-one rule: add P(no word deleted) = 0.8^10."),
+        (lambda: 0.8 ** 10, "0.8^10 is only the chance that no word was deleted; add l·p = 2."),
+    ],
+)
