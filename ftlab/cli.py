@@ -51,6 +51,9 @@ def _build_parser():
     from ftlab.run_cli import add_parsers as add_run_parsers  # runs, run
 
     add_run_parsers(sub)
+    from ftlab.hosted_cli import add_parsers as add_hosted_parsers  # jobs, fetch
+
+    add_hosted_parsers(sub)
     return parser
 
 

@@ -382,3 +382,25 @@ def test_public_names():
                  "chat_model", "compare_chat"):
         assert callable(getattr(ftlab, name)), name
     assert require_client("x", "do it") == "x"
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_jobs_and_fetch(server, monkeypatch, capsys, tmp_path):
+    from ftlab.cli import main
+
+    for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["jobs"]) == 2 and "no API key found" in capsys.readouterr().err
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")  # the openai client reads it
+    job_id = server.api.add_job(n_steps=30, n_epochs=3)
+    assert main(["jobs"]) == 0 and job_id in capsys.readouterr().out
+    out_file = tmp_path / "marv_run.csv"
+    assert main(["fetch", job_id, "--save", str(out_file)]) == 0
+    assert "30 steps" in capsys.readouterr().out
+    assert ftlab.load_run(out_file).n_steps == 30
+    assert main(["fetch", job_id, "--save", str(out_file)]) == 1  # never overwrites silently
+    assert "overwrite" in capsys.readouterr().err
+    assert main(["fetch", "ftjob-missing"]) == 1 and "Not found" in capsys.readouterr().err
