@@ -133,7 +133,7 @@ def _lookup(names, environ, colab, reasons):
             value, why = _colab_secret(name)
             if value:
                 values[name], where = value, where or "Colab Secrets"
-            elif why and why != "not in Colab":
+            elif why and why != "not in Colab" and name not in AZURE_VERSIONS:  # versions are optional
                 reasons.append(why)
     return values, where
 
