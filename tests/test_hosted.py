@@ -289,10 +289,11 @@ def test_wait_follows_a_job_to_success_printing_each_event_once(server, capsys):
     job_id = server.api.add_job(n_steps=60, n_epochs=3, events_per_poll=25)  # > 20 new per poll
     job = wait(make_client(server), job_id, poll=0, timeout=30)
     assert job.status == "succeeded" and job.fine_tuned_model.startswith("ft:")
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     for message in _message_events(server, job_id):
         assert out.count(message) == 1, message
     assert "succeeded: fine-tuned model ft:" in out
+    assert "60/60" in err and "train=" in err  # the bar reached the last step, losses in its postfix
 
 
 def test_wait_ends_on_a_server_side_validation_failure_with_the_jobs_error(server, capsys):
