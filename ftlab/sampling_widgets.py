@@ -23,7 +23,7 @@ def distribution_entropy(probs):
     """
     p = np.asarray(probs, dtype=np.float64)
     p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+    return max(0.0, float(-(p * np.log(p)).sum()))  # a certain choice is 0, not -0.0
 
 
 def sampling_numbers(logits, temperature, top_p, top_k=None, n_show=20):
