@@ -106,6 +106,9 @@ def augment_text(text, ops, *, rate=0.1, seed=0, n=1, lexicon="auto", paraphrase
 # ----------------------------------------------------------------------------- showing changes
 
 
+_DIFF_TOKEN = r"\w+(?:['’-]\w+)*|[^\w\s]+|\s+"  # words, punctuation runs and spaces apart
+
+
 def diff_words(before, after):
     """The words of ``after`` against ``before``: ``[(tag, text)]`` with tag ``"same"``,
     ``"new"`` (inserted or changed) or ``"gone"`` (deleted), in reading order.
@@ -113,7 +116,7 @@ def diff_words(before, after):
     >>> diff_words("the sky is blue", "the sky is azure")
     [('same', 'the sky is '), ('gone', 'blue'), ('new', 'azure')]
     """
-    a, b = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    a, b = re.findall(_DIFF_TOKEN, before), re.findall(_DIFF_TOKEN, after)
     out = []
 
     def add(tag, text):

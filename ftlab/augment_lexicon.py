@@ -170,6 +170,17 @@ class TableLexicon(Lexicon):
     def _lookup(self, base):
         return self.table.get(base, [])
 
+    def n_senses(self, word):
+        """Groups holding the word, counting groups that share another member as one sense:
+        "stand" (bear, tolerate / rise) has 2, "ocean" (sea / sea) has 1."""
+        groups = [set(syns) for _, syns, _ in self._entries(word)]
+        senses = []
+        for g in groups:
+            overlapping = [s for s in senses if s & g]
+            merged = g.union(*overlapping)
+            senses = [s for s in senses if not (s & g)] + [merged]
+        return len(senses)
+
 
 class WordNetLexicon(Lexicon):
     """WordNet through nltk: the synonyms are the lemma names of every synset of the word."""

@@ -224,3 +224,9 @@ def test_wordnet_lexicon_reads_lemma_names_per_part_of_speech():
     assert lex.synonyms("quick", "a") == ["speedy"]
     new, edits = OPS["synonym"]("a car", 1.0, rng(0), lex)
     assert new in ("a auto", "a automobile", "a railcar") and len(edits) == 1
+
+
+def test_senses_count_groups_that_share_no_other_word():
+    assert LEX.n_senses("stand") == 2  # bear/tolerate vs rise
+    assert LEX.n_senses("ocean") == 1  # two groups, both "sea": one sense
+    assert LEX.n_senses("zzzz") == 0
