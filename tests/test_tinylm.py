@@ -2,7 +2,6 @@
 
 import json
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -201,20 +200,35 @@ def test_load_checks_hash_and_format_version(tmp_path):
         tinylm.load(tmp_path / "nothing.npz")
 
 
+def _pretrain_script():
+    import importlib.util
+
+    path = tinylm.pretrained_path().parents[2] / "tools" / "pretrain_tinylm.py"
+    if not path.exists():
+        pytest.skip("tools/pretrain_tinylm.py is not in this installation (a wheel, not a checkout)")
+    spec = importlib.util.spec_from_file_location("pretrain_tinylm", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pretraining_is_reproducible_from_its_seed():
+    pretrain = _pretrain_script()
+    a, info = pretrain.pretrain(seed=3, steps=20, batch=64, progress=False)
+    b, _ = pretrain.pretrain(seed=3, steps=20, batch=64, progress=False)
+    c, _ = pretrain.pretrain(seed=4, steps=20, batch=64, progress=False)
+    assert tinylm.weights_hash(a.params) == tinylm.weights_hash(b.params)
+    assert tinylm.weights_hash(a.params) != tinylm.weights_hash(c.params)
+    assert info["seed"] == 3 and "pydoc_data.topics" in info["corpus"]
+
+
 def test_pretrained_weights_load_and_match_their_recorded_heldout_loss():
     model = ftlab.tinylm.load_pretrained()
     assert model.config == Config()
     meta = json.loads(tinylm.pretrained_path().with_suffix(".json").read_text())
     assert meta["sha256"] == tinylm.weights_hash(model.params)
     # recompute the held-out loss the pretraining script recorded, on the same 5% of the corpus
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "pretrain", tinylm.pretrained_path().parents[2] / "tools" / "pretrain_tinylm.py")
-    if spec is None or not spec.origin or not shutil.os.path.exists(spec.origin):
-        pytest.skip("tools/pretrain_tinylm.py is not in this installation")
-    pretrain = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pretrain)
+    pretrain = _pretrain_script()
     tokens, _ = pretrain.corpus_tokens()
     split = int(len(tokens) * 0.95)
     ctx = contexts(tokens, model.config.context_size)[split:]

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ftlab.losses import cross_entropy  # noqa: E402
 from ftlab.tinylm import (PRETRAINED_NAME, Adam, Config, TinyLM, clip_gradients,  # noqa: E402
-                          pretrained_path, weights_hash)
+                          one_blas_thread, pretrained_path, weights_hash)
 from ftlab.tinylm_text import ASSISTANT, END, SYSTEM, USER, contexts, encode  # noqa: E402
 
 
@@ -68,17 +68,19 @@ def pretrain(*, seed=0, steps=6000, batch=512, lr=3e-3, final_lr=3e-4, progress=
     rng = np.random.default_rng(seed)
     opt = Adam(model.params, lr=lr)
     start = time.perf_counter()
-    for step in range(1, steps + 1):
-        rows = rng.integers(0, split, size=batch)
-        loss, grads, _ = model.loss_and_grads(train_ctx[rows], train_y[rows])
-        clip_gradients(grads, 1.0)
-        # cosine decay from lr to final_lr: big steps early, settle at the end
-        now = final_lr + 0.5 * (lr - final_lr) * (1 + math.cos(math.pi * step / steps))
-        opt.step(model.params, grads, lr=now)
-        if progress and (step % 250 == 0 or step == 1):
-            print(f"step {step:5d}  train loss {loss:.3f}  ({time.perf_counter() - start:.0f} s)",
-                  flush=True)
-    valid = heldout_loss(model, valid_ctx, valid_y)
+    with one_blas_thread():
+        for step in range(1, steps + 1):
+            rows = rng.integers(0, split, size=batch)
+            loss, grads, _ = model.loss_and_grads(train_ctx[rows], train_y[rows])
+            clip_gradients(grads, 1.0)
+            # cosine decay from lr to final_lr: big steps early, settle at the end
+            now = final_lr + 0.5 * (lr - final_lr) * (1 + math.cos(math.pi * step / steps))
+            opt.step(model.params, grads, lr=now)
+            if progress and (step % 250 == 0 or step == 1):
+                print(f"step {step:5d}  train loss {loss:.3f}  ({time.perf_counter() - start:.0f} s)",
+                      flush=True)
+    with one_blas_thread():
+        valid = heldout_loss(model, valid_ctx, valid_y)
     info = {
         "corpus": "pydoc_data.topics from CPython "
                   f"{sys.version_info.major}.{sys.version_info.minor} ({n_chars} characters, "
@@ -90,8 +92,9 @@ def pretrain(*, seed=0, steps=6000, batch=512, lr=3e-3, final_lr=3e-4, progress=
         "numpy": np.__version__,
         "script": "tools/pretrain_tinylm.py",
     }
-    print(f"held-out loss {valid:.3f} nats/char (perplexity {math.exp(valid):.2f}), "
-          f"{time.perf_counter() - start:.0f} s")
+    if progress:
+        print(f"held-out loss {valid:.3f} nats/char (perplexity {math.exp(valid):.2f}), "
+              f"{time.perf_counter() - start:.0f} s")
     return model, info
 
 
