@@ -219,11 +219,24 @@ def _note_message(meta, event, message):
 
 
 def _missing_steps(meta, steps):
-    """Steps absent between the first and last recorded ones (events lost between polls)."""
+    """Steps absent between the first and last recorded ones (events lost between polls).
+
+    Some services log every k-th step only (Azure OpenAI: every 10th); then only steps missing
+    from that grid count. The final step is left out of the grid: jobs always report it."""
     first, last = steps[0], steps[-1]
-    present = set(steps)
-    meta["missing_steps"] = [s for s in range(first, last + 1) if s not in present]
     total = meta.get("total_steps")
+    grid = steps[:-1] if last == total and len(steps) > 3 else steps
+    stride = int(np.gcd.reduce(np.diff(grid))) if len(grid) >= 3 else 1
+    if stride > 1:
+        meta["logged_every"] = stride
+    expected = (grid[-1] - first) // stride + 1
+    if expected > 100 * len(steps) + 100_000:  # absurd step numbers: do not list millions
+        meta["missing_steps"] = []
+        meta.setdefault("notes", []).append(
+            f"steps run from {first} to {last} but only {len(steps)} were logged; gaps not listed")
+        return
+    present = set(steps)
+    meta["missing_steps"] = [s for s in range(first, grid[-1] + 1, stride) if s not in present]
     if first > 1:
         meta.setdefault("notes", []).append(
             f"the events start at step {first}: earlier steps are not in them")

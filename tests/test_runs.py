@@ -128,12 +128,16 @@ def test_events_from_openai_sdk_objects():
 
 
 def test_azure_style_events_every_ten_steps_report_no_missing_steps_between():
-    events = [_event(s, 1.0 / s, s, valid_loss=1.1 / s, valid_mean_token_accuracy=0.5,
-                     full_valid_loss=1.2 / s, full_valid_mean_token_accuracy=0.6)
-              for s in (10, 20, 30)]
+    events = [dict(_event(s, 1.0 / s, s, valid_loss=1.1 / s, valid_mean_token_accuracy=0.5,
+                          full_valid_loss=1.2 / s, full_valid_mean_token_accuracy=0.6))
+              for s in (10, 20, 30, 40, 45)]
+    for event in events:
+        event["data"]["total_steps"] = 45  # the last step is logged although not on the grid
     run = load_run(events)
     assert run.metrics["full_valid_loss"].notna().all()
-    assert run.meta["missing_steps"] == list(range(11, 20)) + list(range(21, 30))
+    assert run.meta["logged_every"] == 10 and run.meta["missing_steps"] == []
+    del events[1]  # step 20 lost
+    assert load_run(events).meta["missing_steps"] == [20]
 
 
 def test_failed_job_events_kept_in_meta():
@@ -469,3 +473,9 @@ def test_load_run_of_a_run_is_a_renamed_copy():
     assert copy.name == "copy" and copy.meta["note"] == "x" and run.name == "demo"
     copy.metrics.loc[1, "train_loss"] = 99.0
     assert run.metrics.loc[1, "train_loss"] != 99.0
+
+
+def test_absurd_step_numbers_do_not_enumerate_the_gap():
+    run = load_run([{"type": "metrics", "data": {"step": 1, "train_loss": 1.0}},
+                    {"type": "metrics", "data": {"step": 2**50, "train_loss": 0.5}}])
+    assert run.meta["missing_steps"] == [] and "gaps not listed" in run.meta["notes"][-1]
