@@ -32,6 +32,7 @@ def read_source(source, *, format=None, column_map=None):
                          "(or format=None to recognise it)")
     label, content, meta = _open(source)
     if isinstance(content, str):
+        content = content.lstrip("\ufeff")  # a byte-order mark some editors put first
         content, decoded = _unwrap_base64(content, label)
         if decoded:
             meta["encoding"] = "base64"

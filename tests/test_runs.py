@@ -479,3 +479,11 @@ def test_absurd_step_numbers_do_not_enumerate_the_gap():
     run = load_run([{"type": "metrics", "data": {"step": 1, "train_loss": 1.0}},
                     {"type": "metrics", "data": {"step": 2**50, "train_loss": 0.5}}])
     assert run.meta["missing_steps"] == [] and "gaps not listed" in run.meta["notes"][-1]
+
+
+def test_windows_line_endings_and_byte_order_mark():
+    crlf = OPENAI_CSV.replace("\n", "\r\n")
+    pd.testing.assert_frame_equal(load_run("\ufeff" + crlf).metrics, load_run(OPENAI_CSV).metrics)
+    assert load_run(("\ufeff" + crlf).encode("utf-8")).n_steps == 4
+    log = load_run(LOG.replace("\n", "\r\n"))
+    assert log.steps.tolist() == [1, 3, 4, 5, 6] and log.meta["status"] == "succeeded"
