@@ -23,7 +23,6 @@ The rules it follows, and why:
 True
 """
 
-import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,8 +177,20 @@ def augment_chat(records, ops=("synonym",), *, n_per_example=1, seed=0, rate=0.1
                          dropped, not_augmented)
 
 
+def _copy_for_edit(record, texts):
+    """A copy sharing everything with ``record`` except the messages (and content lists) that
+    will change — cheaper than a deep copy, and the original is never mutated."""
+    new = dict(record)
+    new["messages"] = list(record["messages"])
+    for mi in dict.fromkeys(mi for mi, _, _ in texts):
+        message = new["messages"][mi] = dict(record["messages"][mi])
+        if isinstance(message.get("content"), list):
+            message["content"] = [dict(p) if isinstance(p, dict) else p for p in message["content"]]
+    return new
+
+
 def _variant(record, texts, ops, rate, rng, lex, paraphraser):
-    new, edits = copy.deepcopy(record), []
+    new, edits = _copy_for_edit(record, texts), []
     for mi, pj, text in texts:
         v = apply_ops(text, ops, rate, rng, lex, paraphraser)
         edits.extend(v.edits)

@@ -9,6 +9,8 @@ miles" is not noise, it is a different question.
 'hellk world'
 """
 
+import re
+
 from ftlab.augment_ops import Edit, Words, n_edits
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -28,8 +30,11 @@ def _keyboard_neighbours():
 NEIGHBOURS = _keyboard_neighbours()
 
 
+_LETTER = re.compile(r"[A-Za-z]")
+
+
 def _letters(text):
-    return [i for i, ch in enumerate(text) if ch.isascii() and ch.isalpha()]
+    return [m.start() for m in _LETTER.finditer(text)]
 
 
 def _pick(rng, items, rate):

@@ -177,3 +177,19 @@ def test_same_seed_same_output_in_processes_with_different_hash_seeds(train):
 def test_exported_from_ftlab():
     assert ftlab.augment_chat is augment_chat
     assert ftlab.augment_text("Why do cats purr?", ["paraphrase"], seed=0).text != "Why do cats purr?"
+
+
+def test_the_input_records_are_never_mutated(train):
+    import copy
+
+    parts = {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "What is shown in this picture of a big old house?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/house.png"}}]},
+        {"role": "assistant", "content": "A large house, quite old, in need of paint."}]}
+    records = list(train[:20]) + [parts, TOOL_EXAMPLE]
+    snapshot = copy.deepcopy(records)
+    result = augment_chat(records, ALL_OPS, n_per_example=2, seed=0, rate=0.3,
+                          roles=("user", "assistant"))
+    assert records == snapshot
+    variant = [v for v in result.variants if v["messages"][0]["content"][1:] == parts["messages"][0]["content"][1:]]
+    assert variant and variant[0]["messages"][0]["content"][0]["text"] != parts["messages"][0]["content"][0]["text"]
