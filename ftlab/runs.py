@@ -217,11 +217,10 @@ class Run:
             for column, key in _EVENT_FIELDS:
                 if not np.isnan(row[column]):
                     data[key] = float(row[column])
-            message = f"Step {step}/{total}: training loss={row['train_loss']:.2f}"
-            for column, words in (("valid_loss", "validation loss"),
-                                  ("full_valid_loss", "full validation loss")):
-                if column in data:
-                    message += f", {words}={data[column]:.2f}"
+            parts = [f"{words}={data[column]:.2f}" for column, words in (
+                ("train_loss", "training loss"), ("valid_loss", "validation loss"),
+                ("full_valid_loss", "full validation loss")) if column in data]
+            message = f"Step {step}/{total}: " + ", ".join(parts)
             events.append(_event(f"ftevent-{self.name}-step-{step}", step, start_time, message,
                                  "metrics", data))
         for step in self.meta.get("checkpoints") or []:
