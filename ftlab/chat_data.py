@@ -70,7 +70,8 @@ class ChatRecords(list):
                            source=self.source)
 
     def __repr__(self):
-        return (f"<ChatRecords: {len(self)} examples from {self.source}"
+        name = self.source if self.source.startswith("<") else Path(self.source).name
+        return (f"<ChatRecords: {len(self)} examples from {name}"
                 f"{f', {len(self.problems)} read problems' if self.problems else ''}>")
 
 

@@ -104,13 +104,13 @@ class ChatStats:
         if self.labels is not None:
             d["labels"] = len(self.labels)
             d["label imbalance (max/min)"] = round(self.label_imbalance, 2)
-        return pd.Series(d, name=self.source, dtype=object)
+        return pd.Series(d, name=_name(self.source), dtype=object)
 
     def __repr__(self):
-        return f"ChatStats of {self.source} ({self.encoding})\n{self.summary().to_string()}"
+        return f"ChatStats of {_name(self.source)} ({self.encoding})\n{self.summary().to_string()}"
 
     def _repr_html_(self):
-        return f"<b>ChatStats of {self.source}</b> ({self.encoding}){self.summary().to_frame().to_html()}"
+        return f"<b>ChatStats of {_name(self.source)}</b> ({self.encoding}){self.summary().to_frame().to_html()}"
 
     def plot(self, fig=None):
         """Four panels: tokens per example, messages per role, system prompts, labels/diversity."""
@@ -137,6 +137,12 @@ class ChatStats:
             ax[3].set(title="Diversity of user messages", ylim=(0, 1), ylabel="unique / all n-grams")
         fig.tight_layout()
         return fig
+
+
+def _name(source):
+    from pathlib import PurePath
+
+    return source if source.startswith("<") else PurePath(source).name
 
 
 def _clip(text, n=32):

@@ -100,7 +100,8 @@ class ChatReport:
     def summary(self):
         verdict = "OK" if not self.errors else "NOT OK"
         exact = "exact" if self.tokens_exact else "ESTIMATED: no tokenizer"
-        return (f"{self.source}: {self.n_examples} examples ({self.format}), {len(self.errors)} errors, "
+        return (f"{_display_name(self.source)}: {self.n_examples} examples ({self.format}), "
+                f"{len(self.errors)} errors, "
                 f"{len(self.warnings)} warnings — {verdict}\n"
                 f"tokens: {self.n_tokens:,} ({self.encoding}, {exact}), limit {self.token_limit:,} "
                 f"per example")
@@ -129,6 +130,13 @@ class ChatReport:
         valid = f"<h4>validation file</h4>{self.valid._repr_html_()}" if self.valid is not None else ""
         summary = html.escape(self.summary()).replace("\n", "<br>")
         return f"<div style='border-left:4px solid {colour};padding:4px 10px'>{summary}{table}{more}</div>{valid}"
+
+
+def _display_name(source):
+    """The file name only: reports stay readable and never show a user's folders."""
+    from pathlib import PurePath
+
+    return source if source.startswith("<") else PurePath(source).name
 
 
 def _where(p):
