@@ -78,3 +78,21 @@ def test_wheel_carries_the_runs_and_loads_them(tmp_path):
                          text=True, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["83", "7"]
+
+
+def test_stories_say_what_the_numbers_show():
+    """Each one-line story is a claim about the data; check the claims."""
+    import numpy as np
+
+    assert ftlab.load_sample("historygpt").metrics["valid_loss"].notna().all()
+    legacy = ftlab.load_sample("ms-thesis-legacy").metrics["valid_loss"].dropna().index
+    assert set(np.diff(legacy)) == {8}
+    assert ftlab.load_sample("nlbse-noval").metrics["train_loss"].iloc[-1] == 0.0
+    assert not ftlab.load_sample("nlbse-noval").has_validation
+    healthy = ftlab.load_sample("tinyllama-trl").metrics["valid_loss"].dropna()
+    assert healthy.is_monotonic_decreasing
+    patent = ftlab.load_sample("patent-insights")
+    assert patent.best_valid()[0] == 100 and patent.metrics["train_loss"].iloc[-100:].mean() < \
+        patent.metrics["train_loss"].iloc[:100].mean()
+    last = ftlab.load_sample("patent-insights-last-events").metrics
+    assert last["full_valid_loss"].notna().sum() == 1

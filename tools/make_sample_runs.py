@@ -86,8 +86,10 @@ def convert(recorded: Path, out: Path):
                                     "file": original}}
         run = load_run(recorded / original, name=name, meta=meta)
         run.save(out / f"{name}.csv", overwrite=True)
-        lines.append(f"| `{name}` | {run.n_steps} | {run.format} | {extra['story']} | "
-                     f"[{repo}](https://github.com/{repo}) @ `{commit[:12]}` : `{path}` |")
+        notes = "; ".join(run.meta.get("notes", []))
+        lines.append(f"| `{name}` | {run.n_steps} | {run.format} | {extra['story']}"
+                     + (f" (note: {notes})" if notes else "") + " | "
+                     f"[{repo}](https://github.com/{repo}) @ `{commit}` : `{path}` |")
         print(f"{name}: {run.n_steps} steps ({run.format})")
     lines += ["", "The original files and their provenance notes are described in the course's "
               "`recorded/PROVENANCE.md`;", "they are not part of this repository."]
