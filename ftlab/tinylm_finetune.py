@@ -111,26 +111,29 @@ class _Examples:
 
 def _score(model, examples, indices):
     """Loss and token accuracy over the assistant tokens of some examples (no training)."""
-    ctx, targets = examples.batch(indices)
-    keep = targets != IGNORE_INDEX
-    if not keep.any():
-        return math.nan, math.nan
-    ctx, targets = ctx[keep], targets[keep]
     from ftlab.losses import cross_entropy
 
+    ctx, targets = examples.batch(indices)
+    if not len(targets):  # only weight-0 replies in this sample
+        return math.nan, math.nan
     logits, _ = model.forward(ctx)
-    loss = float(cross_entropy(logits, targets))
-    return loss, float((logits.argmax(axis=1) == targets).mean())
+    return float(cross_entropy(logits, targets)), float((logits.argmax(axis=1) == targets).mean())
+
+
+def _whole(x, low):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= low
 
 
 def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every):
-    if int(n_epochs) != n_epochs or not 1 <= n_epochs <= 1000:
+    if not _whole(n_epochs, 1) or n_epochs > 1000:
         raise ValueError(f"n_epochs must be a whole number from 1 to 1000, got {n_epochs!r}")
-    if int(batch_size) != batch_size or batch_size < 1:
+    if not _whole(batch_size, 1):
         raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
-    if not learning_rate_multiplier > 0:
-        raise ValueError(f"learning_rate_multiplier must be > 0, got {learning_rate_multiplier!r}")
-    if eval_every is not None and (int(eval_every) != eval_every or eval_every < 1):
+    if not isinstance(learning_rate_multiplier, (int, float, np.number)) or \
+            not 0 < learning_rate_multiplier < math.inf:
+        raise ValueError(f"learning_rate_multiplier must be a number > 0, got "
+                         f"{learning_rate_multiplier!r}")
+    if eval_every is not None and not _whole(eval_every, 1):
         raise ValueError(f"eval_every must be a positive whole number or None, got {eval_every!r}")
 
 

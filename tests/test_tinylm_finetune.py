@@ -140,6 +140,8 @@ def test_callbacks_see_each_step_and_can_stop(marv, pretrained):
 @pytest.mark.parametrize("kwargs, match", [
     ({"n_epochs": 0}, "n_epochs"), ({"batch_size": 0}, "batch_size"),
     ({"learning_rate_multiplier": 0}, "learning_rate_multiplier"), ({"eval_every": 0}, "eval_every"),
+    ({"n_epochs": "auto"}, "n_epochs"), ({"batch_size": 2.5}, "batch_size"),
+    ({"learning_rate_multiplier": "auto"}, "learning_rate_multiplier"),
 ])
 def test_bad_hyperparameters_are_clear_errors(marv, pretrained, kwargs, match):
     with pytest.raises(ValueError, match=match):
