@@ -230,3 +230,18 @@ def test_senses_count_groups_that_share_no_other_word():
     assert LEX.n_senses("stand") == 2  # bear/tolerate vs rise
     assert LEX.n_senses("ocean") == 1  # two groups, both "sea": one sense
     assert LEX.n_senses("zzzz") == 0
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=80), op=st.sampled_from(sorted(OPS)), rate=st.floats(0, 1),
+       seed=st.integers(0, 2**32 - 1))
+def test_every_op_takes_any_text_and_is_seeded(text, op, rate, seed):
+    a = augment_text(text, [op], rate=rate, seed=seed, lexicon="builtin")
+    b = augment_text(text, [op], rate=rate, seed=seed, lexicon="builtin")
+    assert isinstance(a.text, str) and a.text == b.text and a.edits == b.edits
+    if not a.edits:
+        assert a.text == text  # no edit, no change
