@@ -318,25 +318,34 @@ def _tidy(metrics, name):
 
 
 def _derive_epoch(run):
-    """Fill the ``epoch`` column from steps per epoch when the source did not give it."""
+    """Fill the ``epoch`` column from steps per epoch when the source did not give it: from
+    ``steps_per_epoch``, else ceil(``n_train_examples`` / ``batch_size``), else ``total_steps`` /
+    ``n_epochs`` when that divides exactly. Step s then sits at epoch s / steps_per_epoch."""
     meta, m = run.meta, run.metrics
-    if m["epoch"].notna().any():
+    if m["epoch"].notna().any() or not len(m):
         return
-    spe = meta.get("steps_per_epoch")
-    if not spe and meta.get("n_epochs") and meta.get("total_steps"):
-        total, n = meta["total_steps"], meta["n_epochs"]
-        if total % n == 0:
-            spe = total // n
+    spe = _count(meta.get("steps_per_epoch"))
+    examples, batch = _count(meta.get("n_train_examples")), _count(meta.get("batch_size"))
+    n_epochs = _count(meta.get("n_epochs"))
+    if not spe and examples and batch:
+        spe = -(-examples // batch)
+    if not spe and n_epochs:
+        total = _count(meta.get("total_steps")) or int(m.index[-1])
+        if total % n_epochs == 0:
+            spe = total // n_epochs
         else:
             _note(meta, f"{total} steps is not a whole number of steps per epoch for "
-                        f"n_epochs={n}; epochs not derived")
-    if not spe and meta.get("n_epochs") and not meta.get("total_steps") and len(m):
-        total, n = int(m.index[-1]), meta["n_epochs"]
-        if total % n == 0:
-            spe = total // n
+                        f"n_epochs={n_epochs}; epochs not derived")
     if spe:
         meta["steps_per_epoch"] = spe
         m["epoch"] = m.index.to_numpy() / spe
+
+
+def _count(value):
+    """A positive whole number from meta, or None (missing, "auto", nonsense)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value > 0 and float(value).is_integer() else None
 
 
 def _note(meta, text):

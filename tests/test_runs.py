@@ -487,3 +487,11 @@ def test_windows_line_endings_and_byte_order_mark():
     assert load_run(("\ufeff" + crlf).encode("utf-8")).n_steps == 4
     log = load_run(LOG.replace("\n", "\r\n"))
     assert log.steps.tolist() == [1, 3, 4, 5, 6] and log.meta["status"] == "succeeded"
+
+
+def test_epochs_from_examples_and_batch_size_and_auto_ignored():
+    frame = pd.DataFrame({"train_loss": np.linspace(3, 1, 12)}, index=range(1, 13))
+    run = Run(frame, {"n_train_examples": 7, "batch_size": 2})  # ceil(7 / 2) = 4 steps per epoch
+    assert run.meta["steps_per_epoch"] == 4 and run.epochs()["last_step"].tolist() == [4, 8, 12]
+    auto = Run(frame, {"n_epochs": "auto", "batch_size": "auto"})  # what a job says before it runs
+    assert auto.metrics["epoch"].isna().all()
