@@ -292,7 +292,7 @@ def _label(record):
     return str(replies[-1]).strip().lower() if replies else ""
 
 
-def split_chat(records, valid_fraction=0.2, *, seed=0, stratify=None, threshold=0.8):
+def split_chat(records, valid_fraction=0.2, seed=0, stratify=None, *, threshold=0.8):
     """Split examples into ``(train, valid)`` without leaking near-duplicates across the split.
 
     Exact and near duplicates (``ftlab.find_duplicates`` at ``threshold``) form groups, and a group

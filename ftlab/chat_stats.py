@@ -165,7 +165,13 @@ def chat_stats(source, *, model=None, encoding=None, duplicate_threshold=0.8):
     encoding = encoding or encoding_name_for_model(model)
     enc = get_encoding(encoding)
     rows, roles, systems, users, replies, kept = [], {}, {}, [], [], []
-    for i, record in enumerate(records):
+    indices = range(len(records))
+    if len(records) > 20_000:  # counting tokens of a big file takes seconds: show progress
+        from tqdm.auto import tqdm
+
+        indices = tqdm(indices, desc="chat_stats")
+    for i in indices:
+        record = records[i]
         msgs = _messages(record)
         if msgs is None:
             continue

@@ -33,12 +33,25 @@ def test_counts_equal_an_independent_tokenizer(name, text):
         text, disallowed_special=()))
 
 
-def test_encoding_is_tiktokens_own():
+def test_encoding_is_tiktokens_own(tmp_path, monkeypatch):
     import tiktoken
+    import tiktoken.registry
+    from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS
+
+    from ftlab._data import data_dir
+    from ftlab.chat_data import read_chat_jsonl
 
     enc = get_encoding("cl100k_base")
     assert isinstance(enc, tiktoken.Encoding) and enc.name == "cl100k_base"
     assert enc.encode("hello world") == [15339, 1917]
+    # tiktoken's own constructor (its URL, its hash check), fed from a cache ftlab filled offline
+    for name in ("o200k_base", "cl100k_base"):
+        assert tokens._populate_cache(name, tmp_path)
+        monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+        own = tiktoken.Encoding(**ENCODING_CONSTRUCTORS[name]())
+        texts = [m["content"] for r in read_chat_jsonl(data_dir() / "chat" / "marv_train.jsonl")
+                 for m in r["messages"]]
+        assert [count_tokens(t, encoding=name) for t in texts] == [len(own.encode(t)) for t in texts]
 
 
 def test_chat_overhead_is_the_cookbooks():
