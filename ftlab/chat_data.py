@@ -82,6 +82,11 @@ def _open_source(source):
     """Return (binary file object, display name, size in bytes or None, must_close)."""
     if isinstance(source, (bytes, bytearray)):
         return io.BytesIO(bytes(source)), "<bytes>", len(source), True
+    if isinstance(source, io.TextIOBase):  # opened in text mode: read its bytes, or re-encode
+        name = getattr(source, "name", "<stream>")
+        if hasattr(source, "buffer"):
+            return source.buffer, name, None, False
+        return io.BytesIO(source.read().encode("utf-8", "surrogatepass")), name, None, True
     if hasattr(source, "read"):
         return source, getattr(source, "name", "<stream>"), None, False
     path = Path(source)

@@ -95,3 +95,15 @@ def test_read_never_warns_for_clean_file():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_chat_jsonl(CHAT / "marv_valid.jsonl")
+
+
+def test_streams_in_binary_or_text_mode(tmp_path):
+    import io
+
+    line = json.dumps(_msg("ü")) + "\n"
+    assert read_chat_jsonl(io.StringIO(line))[0]["messages"][0]["content"] == "ü"
+    assert read_chat_jsonl(io.BytesIO(line.encode()))[0]["messages"][0]["content"] == "ü"
+    p = tmp_path / "x.jsonl"
+    p.write_text(line, encoding="utf-8")
+    with open(p, encoding="utf-8") as f:
+        assert len(read_chat_jsonl(f)) == 1
