@@ -188,10 +188,10 @@ def diagnose(run):
     """
     m = run.metrics
     return diagnose_curves(m.index.to_numpy(), m["train_loss"].to_numpy(dtype=float),
-                           m["valid_loss"].to_numpy(dtype=float))
+                           m["valid_loss"].to_numpy(dtype=float), name=run.name)
 
 
-def diagnose_curves(steps, train_loss, valid_loss=None):
+def diagnose_curves(steps, train_loss, valid_loss=None, *, name="the run"):
     """Diagnose plain arrays: ``steps`` and the losses recorded there (NaN where not recorded).
 
     >>> steps = np.arange(1, 301)
@@ -208,7 +208,8 @@ def diagnose_curves(steps, train_loss, valid_loss=None):
                          f"got {x.shape}, {tr.shape}, {va.shape}")
     recorded_train = tr[~np.isnan(tr)]
     if recorded_train.size == 0:
-        raise ValueError("the run has no training loss to diagnose")
+        raise ValueError(f"{name} has no training loss to diagnose: every train_loss value is "
+                         "missing (load a file that has a training-loss column)")
     d = Diagnosis(verdict="", advice="")
     train_start, train_end = _ends(tr)
     d.final_train_loss = train_end

@@ -140,3 +140,8 @@ def test_jumpy_validation_is_unstable():
 def test_diagnose_curves_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same length"):
         diagnose_curves([1, 2, 3], [1.0, 0.9], None)
+
+
+def test_diagnose_without_training_loss_names_the_run():
+    with pytest.raises(ValueError, match="my-run has no training loss"):
+        diagnose_curves([1, 2], [np.nan, np.nan], None, name="my-run")
