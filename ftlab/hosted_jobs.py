@@ -231,8 +231,9 @@ def wait(client, job_id, *, poll=10.0, timeout=3600.0, progress=True, quiet=Fals
                     bar.update(int(data["step"]) - bar.n)
                     bar.set_postfix(_loss_postfix(data), refresh=False)
                 elif "step" not in data and not quiet:
-                    print(f"{time.strftime('%H:%M:%S', time.gmtime(event.created_at))} "
-                          f"[{event.level}] {event.message}")
+                    line = (f"{time.strftime('%H:%M:%S', time.gmtime(event.created_at))} "
+                            f"[{event.level}] {event.message}")
+                    (bar.write if bar is not None else print)(line)  # keeps the bar intact
             if job.status in TERMINAL:
                 break
             if time.monotonic() - start > timeout:

@@ -32,10 +32,18 @@ def _kwargs(after, limit=None):
 
 
 def all_events(client, job_id, *, limit=None):
-    """All events of a job, newest first, paged with ``after``/``has_more`` so none is lost."""
-    with api_call(f"list the events of {job_id}"):
-        return list(_pages(lambda after: client.fine_tuning.jobs.list_events(
-            job_id, **_kwargs(after, limit))))
+    """All events of a job, newest first, paged with ``after``/``has_more`` so none is lost.
+    A long job has hundreds of pages: a progress bar appears when it takes more than 2 seconds."""
+    from tqdm.auto import tqdm
+
+    events = []
+    with api_call(f"list the events of {job_id}"), \
+            tqdm(desc=f"events of {job_id}", unit="event", delay=2, leave=False) as bar:
+        for event in _pages(lambda after: client.fine_tuning.jobs.list_events(
+                job_id, **_kwargs(after, limit))):
+            events.append(event)
+            bar.update(1)
+    return events
 
 
 def all_checkpoints(client, job_id):
