@@ -169,6 +169,16 @@ def test_403_on_create_explains_the_wind_down_and_the_ways_out(server):
         assert fact in text
 
 
+def test_400_on_create_names_the_parameter_and_points_to_the_validator(server):
+    server.api.fail("POST", "/fine_tuning/jobs", 400, "Invalid value for 'n_epochs': must be at most "
+                    "50 for this model.", code="invalid_value")
+    with pytest.raises(HostedError) as err:
+        start_job(make_client(server), MARV("train"), None, model="gpt-4o-mini-2024-07-18",
+                  n_epochs=3, batch_size=1, learning_rate_multiplier=1.8, confirm=False)
+    assert err.value.kind == "bad_request" and err.value.status == 400
+    assert "n_epochs" in str(err.value) and "validate_chat" in str(err.value)
+
+
 def test_403_elsewhere_is_a_permission_problem(server):
     server.api.fail("GET", "/fine_tuning/jobs", 403, "Project does not have access")
     with pytest.raises(HostedError) as err:
