@@ -7,8 +7,9 @@ forward, four backward (weights and inputs of both layers). Their FLOPs, 3 x 2·
 are the useful work. The baseline is numpy doing just those six products on arrays of the same
 shapes, measured in the same run with the same BLAS thread setting (one thread, as fine-tuning
 uses). The ratio baseline-time / step-time is the share of numpy's matmul FLOP rate that the
-whole step achieves (target: at least 30%). Then steps per second of a real fine-tuning job on
-the course dataset, validation included.
+whole step achieves (target: at least 30%). Both sides count their fastest of many interleaved
+calls: on a shared machine that is the least-disturbed measurement. Then steps per second of a
+real fine-tuning job on the course dataset, validation included.
 """
 
 import sys
