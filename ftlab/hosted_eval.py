@@ -111,7 +111,8 @@ class ChatModel:
         with api_call(f"get a reply from {self.name}"):
             response = self.client.chat.completions.create(model=self.name, messages=messages,
                                                            **self.params)
-        self.calls += 1
+        with _CACHE_LOCK:  # several threads may be asking at once
+            self.calls += 1
         choice = response.choices[0]
         content = getattr(getattr(choice, "logprobs", None), "content", None)
         reply = {"text": choice.message.content or "", "finish_reason": choice.finish_reason,
