@@ -72,7 +72,7 @@ def peak_mib(fn):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--examples", type=int, default=50_000)
-    ap.add_argument("--repeats", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     enc = get_encoding("o200k_base")
     with tempfile.TemporaryDirectory() as tmp:

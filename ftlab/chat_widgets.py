@@ -80,3 +80,84 @@ def cost_explorer(tokens_per_example=85, model=DEFAULT_MODEL):
         "n_epochs": widgets.Dropdown(options=list(EPOCH_CHOICES), value="auto", description="epochs"),
     }
     return Explorer(controls, compute, draw, fig)
+
+
+# ----------------------------------------------------------------------------- duplicates threshold
+
+
+def pair_similarities(records, *, roles=("user", "assistant"), seed=0):
+    """Estimated Jaccard similarity of every pair of examples, from their MinHash signatures.
+
+    All pairs: fine for the few hundred examples of a lesson, not for a big file (that is what
+    ``find_duplicates``' LSH avoids). Returns ``(i, j, similarity)`` arrays with i < j.
+
+    >>> recs = [{"messages": [{"role": "user", "content": t}]} for t in ["same text", "same text!", "other"]]
+    >>> [round(float(s), 2) for s in pair_similarities(recs)[2]]
+    [1.0, 0.0, 0.0]
+    """
+    from ftlab.duplicates import example_text, minhash_signatures
+
+    sigs = minhash_signatures([example_text(r, roles) for r in records], seed=seed)
+    i, j = np.triu_indices(len(sigs), k=1)
+    sims = np.array([(sigs[a] == sigs[b]).mean() for a, b in zip(i, j)]) if len(i) else np.zeros(0)
+    return i, j, sims
+
+
+def duplicate_threshold_numbers(records, threshold, similarities=None):
+    """Duplicate groups found at ``threshold``, and the most similar pair left ungrouped."""
+    from ftlab.duplicates import find_duplicates
+
+    dups = find_duplicates(records, threshold=threshold)
+    i, j, sims = similarities if similarities is not None else pair_similarities(records)
+    apart = dups.group_of[i] != dups.group_of[j]
+    apart |= dups.group_of[i] < 0
+    closest = None
+    if apart.any():
+        k = int(np.argmax(np.where(apart, sims, -1)))
+        closest = (int(i[k]), int(j[k]), float(sims[k]))
+    return {"threshold": threshold, "groups": len(dups.groups), "redundant": dups.n_redundant,
+            "near": sum(kind == "near" for kind in dups.kinds), "closest_apart": closest,
+            "texts": dups.texts, "pairs_above": int((sims >= threshold).sum())}
+
+
+def duplicate_threshold_explorer(records):
+    """Slider for the similarity threshold of ``find_duplicates``: how many groups it forms, and
+    the most similar pair it still keeps apart.
+
+    >>> recs = [{"messages": [{"role": "user", "content": t}]} for t in
+    ...         ["What is the capital of France?", "Quick question: what is the capital of France?",
+    ...          "What is the capital of Spain?", "Name a prime number."]]
+    >>> ex = duplicate_threshold_explorer(recs)
+    >>> ex.controls["threshold"].value = 0.6
+    >>> ex.result["groups"] >= 1
+    True
+    """
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    from ftlab._explorer import Explorer
+
+    similarities = pair_similarities(records)
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    ax = fig.subplots()
+    ax.hist(similarities[2], bins=np.linspace(0, 1, 41), color="#9aa5b1", log=True)
+    ax.set(xlabel="estimated similarity of a pair (Jaccard of character 5-grams)",
+           ylabel="pairs of examples (log)", title=f"all {len(similarities[2]):,} pairs of "
+                                                  f"{len(records)} examples")
+    line = ax.axvline(0.8, color="#d62728", lw=2)
+
+    def draw(r):
+        line.set_xdata([r["threshold"], r["threshold"]])
+        text = (f"threshold {r['threshold']:.2f}: {r['groups']} groups ({r['near']} near), "
+                f"{r['redundant']} redundant examples")
+        if r["closest_apart"]:
+            a, b, sim = r["closest_apart"]
+            text += (f" | most similar pair kept apart ({sim:.2f}): '{r['texts'][a][:40]}' / "
+                     f"'{r['texts'][b][:40]}'")
+        return text
+
+    # from 0.6 up, LSH (16 bands of 4) makes a candidate of nearly every pair above the threshold
+    slider = widgets.FloatSlider(value=0.8, min=0.6, max=1.0, step=0.02, description="threshold",
+                                 **slider_layout())
+    return Explorer({"threshold": slider},
+                    lambda threshold: duplicate_threshold_numbers(records, threshold, similarities), draw, fig)

@@ -25,3 +25,28 @@ def test_moving_the_controls_updates_result_marker_and_readout():
     ex.controls["n_epochs"].value = 4
     assert ex.result["billed_tokens"] == 10_000 * 100 * 4 and "set by you" in ex.readout.value
     assert list(ex.figure.axes[1].lines[-1].get_ydata()) == [4_000_000]
+
+
+def _augmented():
+    from ftlab._data import data_dir
+    from ftlab.chat_data import read_chat_jsonl
+
+    train = read_chat_jsonl(data_dir() / "chat" / "marv_train.jsonl")[:60]
+    extra = [{"messages": [r["messages"][0], {"role": "user", "content": "Quick question: "
+                                              + r["messages"][1]["content"].lower()}, r["messages"][2]]}
+             for r in train[:20]]
+    return list(train) + extra
+
+
+def test_duplicate_threshold_explorer_finds_the_copies_and_moves_its_line():
+    from ftlab.chat_widgets import duplicate_threshold_explorer
+
+    ex = duplicate_threshold_explorer(_augmented())
+    line = ex.figure.axes[0].lines[-1]
+    assert ex.result["groups"] == 20 and ex.result["redundant"] == 20  # the 20 edited copies
+    assert ex.result["closest_apart"][2] < 0.6  # everything left apart is clearly different
+    ex.controls["threshold"].value = 1.0
+    assert ex.result["groups"] == 0 and list(line.get_xdata()) == [1.0, 1.0]
+    a, b, sim = ex.result["closest_apart"]
+    assert sim > 0.8 and "quick question" in ex.result["texts"][b]  # an edited copy now slips through
+    assert "kept apart" in ex.readout.value
