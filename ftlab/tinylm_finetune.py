@@ -164,6 +164,8 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
     valid_rng = np.random.default_rng([seed, 1])  # must not change which batches training sees
     optimizer = Adam(model.params, lr=lr)
     callbacks = list(callbacks or [])
+    if valid_ex is None and any(isinstance(cb, EarlyStopping) for cb in callbacks):
+        raise ValueError("EarlyStopping watches the validation loss: pass valid=... records too")
     history, checkpoints, tokens_seen = [], [], 0
     model.checkpoints = checkpoints
 

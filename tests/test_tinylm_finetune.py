@@ -123,6 +123,11 @@ def test_early_stopping_callback_uses_the_keras_rule(marv, pretrained):
     assert len(full) < 30
 
 
+def test_early_stopping_without_validation_is_a_clear_error(marv, pretrained):
+    with pytest.raises(ValueError, match="valid="):
+        pretrained.copy().finetune(marv[0][:4], callbacks=[EarlyStopping()], progress=False)
+
+
 def test_callbacks_see_each_step_and_can_stop(marv, pretrained):
     seen = []
 
