@@ -27,12 +27,25 @@ def _subset(records, k, seed=12345):
     return records.subset(sorted(int(i) for i in order))
 
 
+def noisy_copy(valid, ops=("typo", "case"), rate=0.1, seed=999):
+    """The validation examples with noise in their user turns (one fixed copy): how the model does
+    on messily typed questions. Examples the noise cannot change are kept as they are."""
+    from ftlab.augment_data import augment_chat
+
+    result = augment_chat(valid, ops, n_per_example=1, seed=seed, rate=rate)
+    by_source = dict(zip(result.provenance.source_index, result.variants))
+    return [by_source.get(i, record) for i, record in enumerate(result.records[:result.n_original])]
+
+
 def augmentation_experiment(train, valid, *, ops=("synonym", "typo"), n_per_example=2, rate=0.1,
-                            small=32, seeds=(0, 1, 2), batch_size=4, model=None, progress=True):
+                            small=32, seeds=(0, 1, 2), batch_size=4, model=None,
+                            noisy_valid_ops=("typo", "case"), progress=True):
     """Run the four conditions for each seed; returns an :class:`AugmentationExperiment`.
 
     ``train``/``valid``: chat records (``read_chat_jsonl`` results). ``model``: a tinylm model to
     start every run from (default ``ftlab.tinylm.load_pretrained()``); it is copied, never changed.
+    Every run is scored on ``valid`` (``valid_loss``) and, when ``noisy_valid_ops`` is given, on a
+    copy of it with noisy user turns (``noisy_valid_loss``): same answers, messier questions.
     """
     import pandas as pd
 
@@ -46,6 +59,7 @@ def augmentation_experiment(train, valid, *, ops=("synonym", "typo"), n_per_exam
     base = model if model is not None else load_pretrained()
     small_set = _subset(train, small)
     epochs = 1 + n_per_example
+    noisy_valid = noisy_copy(valid, noisy_valid_ops) if noisy_valid_ops else None
     rows = []
     bar = _bar(len(seeds) * len(CONDITIONS), progress)
     for seed in seeds:
@@ -56,19 +70,24 @@ def augmentation_experiment(train, valid, *, ops=("synonym", "typo"), n_per_exam
                 "small + augmented": (augment_chat(small_set, ops, **kwargs).records, 1)}
         for condition in CONDITIONS:
             data, n_epochs = sets[condition]
-            run = base.copy().finetune(data, valid, n_epochs=n_epochs, batch_size=batch_size,
-                                       seed=seed, eval_every=10**9, progress=False)
+            tuned = base.copy()
+            run = tuned.finetune(data, valid, n_epochs=n_epochs, batch_size=batch_size,
+                                 seed=seed, eval_every=10**9, progress=False)
             full = run.metrics["full_valid_loss"].dropna()
-            rows.append({"condition": condition, "seed": seed, "n_examples": len(data),
-                         "n_epochs": n_epochs, "steps": int(run.metrics.index.max()),
-                         "valid_loss": float(full.iloc[-1]),
-                         "train_loss": float(run.metrics["train_loss"].dropna().iloc[-1])})
+            row = {"condition": condition, "seed": seed, "n_examples": len(data),
+                   "n_epochs": n_epochs, "steps": int(run.metrics.index.max()),
+                   "valid_loss": float(full.iloc[-1]),
+                   "train_loss": float(run.metrics["train_loss"].dropna().iloc[-1])}
+            if noisy_valid is not None:
+                row["noisy_valid_loss"] = float(tuned.evaluate(noisy_valid)["loss"])
+            rows.append(row)
             bar.update(1)
     bar.close()
     table = pd.DataFrame(rows)
     return AugmentationExperiment(table, {"ops": list(ops), "n_per_example": n_per_example,
                                           "rate": rate, "small": small, "seeds": list(seeds),
-                                          "batch_size": batch_size, "n_valid": len(valid)})
+                                          "batch_size": batch_size, "n_valid": len(valid),
+                                          "noisy_valid_ops": list(noisy_valid_ops or [])})
 
 
 @dataclass
@@ -78,15 +97,19 @@ class AugmentationExperiment:
     table: object
     settings: dict
 
-    def summary(self):
-        """Mean, standard deviation, min and max validation loss per condition (over seeds)."""
-        g = self.table.groupby("condition", sort=False)["valid_loss"]
+    def metrics(self):
+        """The validation losses measured: ``valid_loss``, and ``noisy_valid_loss`` if scored."""
+        return [m for m in ("valid_loss", "noisy_valid_loss") if m in self.table]
+
+    def summary(self, metric="valid_loss"):
+        """Mean, standard deviation, min and max of a validation loss per condition (over seeds)."""
+        g = self.table.groupby("condition", sort=False)[metric]
         out = g.agg(["mean", "std", "min", "max", "count"])
         out.insert(0, "n_examples", self.table.groupby("condition", sort=False)["n_examples"].mean())
         out.insert(1, "steps", self.table.groupby("condition", sort=False)["steps"].mean())
         return out.loc[[c for c in CONDITIONS if c in out.index]]
 
-    def comparisons(self):
+    def comparisons(self, metric="valid_loss"):
         """Each augmented condition against its baseline, paired by seed.
 
         ``difference`` = mean of (augmented − baseline) validation loss (negative: augmentation
@@ -96,7 +119,7 @@ class AugmentationExperiment:
         """
         import pandas as pd
 
-        t = self.table.pivot(index="seed", columns="condition", values="valid_loss")
+        t = self.table.pivot(index="seed", columns="condition", values=metric)
         rows = []
         for treated, baseline in COMPARISONS:
             d = (t[treated] - t[baseline]).to_numpy()
@@ -108,40 +131,44 @@ class AugmentationExperiment:
                 verdict = "hurts"
             else:
                 verdict = "no clear difference"
-            rows.append({"augmented": treated, "baseline": baseline, "difference": mean, "se": se,
+            rows.append({"metric": metric, "augmented": treated, "baseline": baseline,
+                         "difference": mean, "se": se,
                          "better_seeds": int((d < 0).sum()), "seeds": len(d), "verdict": verdict})
         return pd.DataFrame(rows)
 
     def conclusion(self):
-        """One sentence per comparison, written from the numbers."""
+        """One sentence per comparison and validation set, written from the numbers."""
+        names = {"valid_loss": "validation loss", "noisy_valid_loss": "noisy-validation loss"}
         lines = []
-        for r in self.comparisons().itertuples():
-            change = "lower" if r.difference < 0 else "higher"
-            lines.append(
-                f"{r.augmented} vs {r.baseline}: validation loss {abs(r.difference):.4f} {change} on "
-                f"average (± {r.se:.4f} standard error), better in {r.better_seeds} of {r.seeds} "
-                f"seeds → {r.verdict}.")
+        for metric in self.metrics():
+            for r in self.comparisons(metric).itertuples():
+                change = "lower" if r.difference < 0 else "higher"
+                lines.append(
+                    f"{r.augmented} vs {r.baseline}: {names[metric]} {abs(r.difference):.4f} "
+                    f"{change} on average (± {r.se:.4f} standard error), better in "
+                    f"{r.better_seeds} of {r.seeds} seeds → {r.verdict}.")
         return "\n".join(lines)
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, metric="valid_loss"):
         """Each seed's validation loss per condition (dots) with mean ± standard deviation."""
         from matplotlib.figure import Figure
 
         if ax is None:
             fig = Figure(figsize=(8, 3.6))
             ax = fig.subplots()
-        s = self.summary()
+        s = self.summary(metric)
         for x, condition in enumerate(s.index):
-            losses = self.table.loc[self.table.condition == condition, "valid_loss"].to_numpy()
+            losses = self.table.loc[self.table.condition == condition, metric].to_numpy()
             jitter = np.linspace(-0.08, 0.08, len(losses)) if len(losses) > 1 else [0.0]
             ax.plot(x + np.asarray(jitter), losses, "o", color="0.55", ms=5, zorder=2)
             ax.errorbar(x + 0.22, s.loc[condition, "mean"], yerr=s.loc[condition, "std"], fmt="s",
                         color="C0" if "augmented" in condition else "C1", capsize=5, ms=7, zorder=3)
         ax.set_xticks(range(len(s.index)), [f"{c}\n({int(n)} ex)" for c, n in
                                             zip(s.index, s["n_examples"])])
-        ax.set_ylabel("validation loss (nats / token)")
-        ax.set_title("Fine-tuning tinylm with and without augmentation "
-                     f"({len(self.settings['seeds'])} seeds; same validation set)")
+        label = "noisy-validation" if metric == "noisy_valid_loss" else "validation"
+        ax.set_ylabel(f"{label} loss (nats / token)")
+        ax.set_title(f"tinylm with and without augmentation: {label} loss "
+                     f"({len(self.settings['seeds'])} seeds)")
         ax.grid(axis="y", alpha=0.3)
         return ax.figure
 

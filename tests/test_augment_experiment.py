@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ftlab.augment_experiment import CONDITIONS, AugmentationExperiment, augmentation_experiment
+from ftlab.augment_experiment import (CONDITIONS, AugmentationExperiment, augmentation_experiment,
+                                      noisy_copy)
 from ftlab.chat_data import read_chat_jsonl
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "chat"
@@ -26,6 +27,8 @@ def test_runs_every_condition_with_the_same_steps_per_original_example():
         assert by.loc[(seed, "original"), "steps"] == by.loc[(seed, "original + augmented"), "steps"] == 8
         assert by.loc[(seed, "small original"), "steps"] == by.loc[(seed, "small + augmented"), "steps"] == 4
     assert np.isfinite(t.valid_loss).all() and (t.valid_loss > 0).all()
+    assert np.isfinite(t.noisy_valid_loss).all() and (t.noisy_valid_loss != t.valid_loss).all()
+    assert "noisy-validation loss" in exp.conclusion()
     again = augmentation_experiment(train, valid, small=8, seeds=(0,), n_per_example=1, progress=False)
     assert again.table.valid_loss.tolist() == t.valid_loss[:4].tolist()  # seeded end to end
 
@@ -70,3 +73,13 @@ def test_small_must_be_smaller_than_the_training_set():
     train = read_chat_jsonl(DATA / "marv_train.jsonl").subset(range(10))
     with pytest.raises(ValueError, match="small=10"):
         augmentation_experiment(train, train, small=10, progress=False)
+
+
+def test_noisy_copy_changes_questions_only():
+    valid = read_chat_jsonl(DATA / "marv_valid.jsonl")
+    noisy = noisy_copy(valid)
+    assert len(noisy) == len(valid)
+    for a, b in zip(valid, noisy):
+        assert a["messages"][2] == b["messages"][2] and a["messages"][0] == b["messages"][0]
+    assert sum(a["messages"][1] != b["messages"][1] for a, b in zip(valid, noisy)) == len(valid)
+    assert noisy == noisy_copy(valid)  # one fixed copy
