@@ -14,6 +14,7 @@ from ftlab.chat_data import Problem
 
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS = ("role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call")
+_PLAIN_ROLES = ("system", "user", "assistant")  # roles with no extra rules for a plain message
 TOP_LEVEL_KEYS = ("messages", "tools", "functions", "parallel_tool_calls")
 PREFERENCE_KEYS = ("input", "preferred_output", "non_preferred_output")
 
@@ -182,6 +183,11 @@ def check_messages(messages, line, prefix="messages"):
         return [problem(line, "missing_messages_list", f"\"messages\" is {what}.", prefix)]
     out, call_ids = [], set()
     for i, msg in enumerate(messages):
+        # fast path for the usual {"role", "content"} message (this loop runs for every message)
+        if type(msg) is dict and len(msg) == 2 and msg.get("role") in _PLAIN_ROLES:
+            content = msg.get("content")
+            if type(content) is str and content and not content.isspace():
+                continue
         out += check_message(msg, f"{prefix}[{i}]", line, call_ids)
     roles = [m.get("role") for m in messages if isinstance(m, dict)]
     if "assistant" not in roles:

@@ -227,7 +227,7 @@ class _Scan:
             texts.append(f"{role}\x1f{text}")
             chars += len(text)
             # short replies (labels such as "billing") are meant to repeat; longer ones are not
-            if role == "assistant" and len(text) >= MIN_LEAK_CHARS:
+            if role == "assistant" and len(text) >= MIN_LEAK_CHARS and (self.collect or self.leak_index):
                 h = _hash(text)
                 if self.collect:
                     self.leak_keys.setdefault(h, line)
