@@ -76,12 +76,11 @@ class Words:
         return self.lead + "".join(w + s for w, s in zip(self.words, self.seps))
 
     def delete(self, i):
-        """Remove word i; its punctuation (not its space) joins the previous word's."""
+        """Remove word i; its punctuation (not its space) joins the previous word's. The first
+        word takes what follows it along ("Hi, how are you" → "how are you")."""
         sep = self.seps[i]
         if i > 0 and sep.strip():
             self.seps[i - 1] = self.seps[i - 1].rstrip() + sep
-        elif i == 0 and len(self.words) > 1:
-            pass  # a leading word's ", " would start the sentence: drop it with the word
         del self.words[i], self.seps[i]
 
     def insert(self, i, word):

@@ -113,6 +113,7 @@ def augmentation_explorer(records=None, *, text=None, op="synonym", strength=0.2
         from ftlab.augment_lexicon import get_lexicon
 
         source = f"; synonyms: {get_lexicon().name}" if r["op"] in ("synonym", "insert") else ""
+        source += "; α does not apply to a paraphrase" if r["op"] == "paraphrase" else ""
         return (f"{r['op']} at α={r['strength']:.2f}: {r['n_distinct']} distinct variant(s) of "
                 f"{len(r['variants'])}, {r['mean_changed_words']:.1f} of {r['n_words']} words "
                 f"changed on average{source}")
