@@ -130,7 +130,7 @@ def diff_words(before, after):
         if op == "equal":
             add("same", "".join(b[j1:j2]))
         else:
-            add("gone", "".join(a[i1:i2]).strip())
+            add("gone", "".join(a[i1:i2]))
             add("new", "".join(b[j1:j2]))
     return out
 
@@ -149,8 +149,17 @@ def changed_word_count(before, after):
 def highlight_html(before, after):
     """HTML of ``after`` with new words marked and deleted words struck through."""
     style = {"same": "{}", "new": "<mark style='background:#ffe08a'>{}</mark>",
-             "gone": "<del style='color:#b3261e'>{}</del> "}
-    return "".join(style[tag].format(html.escape(text)) for tag, text in diff_words(before, after))
+             "gone": "<del style='color:#b3261e'>{}</del>"}
+    out, previous = [], None
+    for tag, text in diff_words(before, after):
+        # spaces stay outside the marks, so "a <del>b</del> c" reads as three words
+        lead, core, trail = re.match(r"(\s*)(.*?)(\s*)$", text, re.S).groups()
+        if previous == "gone" and tag == "new" and not lead and not out[-1][-1:].isspace():
+            out.append(" ")  # "<del>old</del> <mark>new</mark>", not glued together
+        previous = tag
+        out.append(html.escape(lead) + (style[tag].format(html.escape(core)) if core else "")
+                   + html.escape(trail))
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------- chat records

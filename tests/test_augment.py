@@ -245,3 +245,16 @@ def test_every_op_takes_any_text_and_is_seeded(text, op, rate, seed):
     assert isinstance(a.text, str) and a.text == b.text and a.edits == b.edits
     if not a.edits:
         assert a.text == text  # no edit, no change
+
+
+def test_highlight_keeps_words_apart():
+    import re
+
+    def plain(html):
+        return re.sub(r"<[^>]+>", "", html)
+
+    assert plain(highlight_html("What is the Fibonacci sequence?", "What sequence?")) == \
+        "What is the Fibonacci sequence?"
+    assert plain(highlight_html("What is the Fibonacci sequence?", "What is the Fibonacci?")) == \
+        "What is the Fibonacci sequence?"
+    assert plain(highlight_html("the sky is blue", "the sky is azure")) == "the sky is blue azure"
