@@ -2,9 +2,13 @@
 
 import json
 
-import httpx2
 import pytest
 from openai import OpenAI
+
+try:  # openai 3.x talks through httpx2; openai 1.x (Colab's) through httpx: both have MockTransport
+    import httpx2
+except ImportError:
+    import httpx as httpx2
 
 from ftlab.augment_data import augment_chat
 from ftlab.augment_llm import ChatParaphraser, parse_paraphrases
