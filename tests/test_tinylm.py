@@ -293,3 +293,11 @@ def test_copy_is_independent(pretrained):
     twin = pretrained.copy()
     twin.params["W1"][0, 0] += 1.0
     assert twin.params["W1"][0, 0] != pretrained.params["W1"][0, 0]
+
+
+def test_greedy_generation_follows_next_token_logits(pretrained):
+    chat = [{"role": "user", "content": "Why is the sky blue?"}]
+    reply = pretrained.generate(chat, max_tokens=12, temperature=0)
+    for k in range(len(reply)):
+        logits = pretrained.next_token_logits(chat, reply_so_far=reply[:k])
+        assert decode([int(np.argmax(logits))]) == reply[k]
