@@ -27,7 +27,7 @@ _EXPORTS = {
     # self-check exercises
     "check": "exercises",
     # instructor mode
-    "presenter": "presenter",
+    "presenter": "instructor",
     # runs: every recorded format read into one Run; the shipped recordings
     "Run": "runs",
     "load_run": "runs",

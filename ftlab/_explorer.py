@@ -13,7 +13,7 @@ import base64
 import html
 import io
 
-from ftlab.presenter import readout_css
+from ftlab.instructor import readout_css
 
 
 class Explorer:

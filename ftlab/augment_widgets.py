@@ -11,7 +11,7 @@ import html
 from ftlab._explorer import Explorer
 from ftlab.augment import OPS, augment_text, changed_word_count, highlight_html
 from ftlab.augment_ops import Words
-from ftlab.presenter import readout_css, slider_layout
+from ftlab.instructor import readout_css, slider_layout
 
 
 def augmentation_numbers(text, op, strength, seed, n):

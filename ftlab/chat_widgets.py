@@ -6,7 +6,7 @@ Pure numbers in ``training_cost_numbers`` (tested directly); drawing and wiring 
 
 import numpy as np
 
-from ftlab.presenter import slider_layout
+from ftlab.instructor import slider_layout
 from ftlab.tokens import DEFAULT_MODEL, TRAINING_PRICE_PER_1M, default_epochs, estimate_training
 
 EPOCH_CHOICES = ("auto", 1, 2, 3, 4, 6, 10)

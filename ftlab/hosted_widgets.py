@@ -4,7 +4,7 @@ Training is billed per token: every training example's tokens, once per epoch. V
 examples are scored but not billed. Move the epochs and the model to see the bill move.
 """
 
-from ftlab.presenter import slider_layout
+from ftlab.instructor import slider_layout
 
 MAX_EPOCHS_SHOWN = 10
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ftlab.losses import cross_entropy_from_probs, perplexity
-from ftlab.presenter import slider_layout
+from ftlab.instructor import slider_layout
 
 
 # ----------------------------------------------------------------------------- pure numbers

@@ -2,7 +2,8 @@
 
 All drawing goes through :class:`CurvePlot`, which makes every artist once and then only moves
 data (``set_data``), so the replay widget can reveal a 1665-step run step by step without
-rebuilding the figure. ``style="projector"`` makes fonts and lines big enough for a classroom.
+rebuilding the figure. ``style="projector"`` (the default while ``ftlab.presenter()`` is on) makes
+fonts and lines big enough for a classroom.
 """
 
 import numpy as np
@@ -10,19 +11,21 @@ import numpy as np
 from ftlab.curves import smooth
 
 TRAIN, VALID, FULL = "#1f77b4", "#d62728", "#9467bd"
-STYLES = {
-    "notebook": {"font.size": 10, "lines.linewidth": 1.6, "lines.markersize": 5},
-    "projector": {"font.size": 17, "lines.linewidth": 3.2, "lines.markersize": 9,
-                  "axes.linewidth": 1.6, "axes.titlesize": 19, "axes.labelsize": 17},
-}
+STYLES = ("notebook", "projector")
+NOTEBOOK_RC = {"font.size": 10, "lines.linewidth": 1.6, "lines.markersize": 5}
 
 
 def _style(style):
+    """rcParams for a figure: ``None`` follows instructor mode (``ftlab.presenter()``)."""
     import matplotlib
 
+    from ftlab import instructor
+
+    if style is None:
+        style = "projector" if instructor.is_on() else "notebook"
     if style not in STYLES:
-        raise ValueError(f"style must be one of {sorted(STYLES)}, got {style!r}")
-    return matplotlib.rc_context(STYLES[style])
+        raise ValueError(f"style must be one of {list(STYLES)}, got {style!r}")
+    return matplotlib.rc_context(instructor.projector_rc() if style == "projector" else NOTEBOOK_RC)
 
 
 def _new_figure(size, pyplot):
@@ -63,7 +66,7 @@ class CurvePlot:
     """
 
     def __init__(self, run, *, ax=None, smoothing=0.6, perplexity=False, epochs=True,
-                 checkpoints=None, best=True, style="notebook", title=None, pyplot=True,
+                 checkpoints=None, best=True, style=None, title=None, pyplot=True,
                  size=(9, 4.8), figure=None):
         self.run, self.smoothing = run, smoothing
         with _style(style):
@@ -166,7 +169,7 @@ def _safe_log(p):
 
 
 def plot_run(run, *, ax=None, smoothing=0.6, perplexity=False, epochs=True, checkpoints=None,
-             best=True, style="notebook", title=None):
+             best=True, style=None, title=None):
     """Plot one run's losses against steps and return the matplotlib Figure.
 
     Training loss is drawn raw (faint) and smoothed (TensorBoard's ``smoothing`` weight);
@@ -179,7 +182,7 @@ def plot_run(run, *, ax=None, smoothing=0.6, perplexity=False, epochs=True, chec
                      checkpoints=checkpoints, best=best, style=style, title=title).figure
 
 
-def plot_runs(runs, *, x="step", smoothing=0.6, style="notebook", title="runs compared", ax=None):
+def plot_runs(runs, *, x="step", smoothing=0.6, style=None, title="runs compared", ax=None):
     """Overlay several runs: each run one colour, smoothed training loss solid, validation loss
     dashed with points. ``x="epoch"`` aligns runs of different lengths by epoch.
     """
@@ -217,7 +220,7 @@ def plot_runs(runs, *, x="step", smoothing=0.6, style="notebook", title="runs co
     return ax.figure
 
 
-def plot_sweep(table, value="stop_step", *, ax=None, style="notebook", title=None):
+def plot_sweep(table, value="stop_step", *, ax=None, style=None, title=None):
     """Heatmap of a :func:`ftlab.sweep_early_stopping` table: ``value`` for each patience
     (columns) and min_delta (rows), each cell labelled with its number."""
     import matplotlib.pyplot as plt

@@ -66,7 +66,7 @@ def sampling_explorer(model, prompt, *, n_show=20, n_samples=3, max_tokens=60):
     from matplotlib.figure import Figure
 
     from ftlab._explorer import Explorer
-    from ftlab.presenter import slider_layout
+    from ftlab.instructor import slider_layout
 
     logits = model.next_token_logits(prompt)
     fig = Figure(figsize=(10, 4.6), layout="constrained")

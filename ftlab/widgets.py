@@ -101,7 +101,7 @@ def _replay_text(r):
             f"at step {r['best_step']}")
 
 
-def replay(run="patent-insights", *, smoothing=0.6, style="notebook", choices=None):
+def replay(run="patent-insights", *, smoothing=0.6, style=None, choices=None):
     """Replay a run's loss curves step by step: Play button, step slider, speed, smoothing and a
     run picker across the shipped recordings (``choices``), with a live readout of step, epoch,
     losses and perplexities. ``run`` is a :class:`ftlab.Run` or a shipped recording's name.
@@ -112,6 +112,8 @@ def replay(run="patent-insights", *, smoothing=0.6, style="notebook", choices=No
     import ipywidgets as widgets
     from matplotlib.figure import Figure
 
+    from ftlab.instructor import is_on as presenter_on
+    from ftlab.instructor import replay_interval_ms
     from ftlab.samples import sample_names
 
     first = _load(run)
@@ -138,9 +140,10 @@ def replay(run="patent-insights", *, smoothing=0.6, style="notebook", choices=No
                                            description="smoothing")
     picker = widgets.Dropdown(options=names, value=first.name, description="run")
     play = widgets.Play(value=step_slider.value, min=step_slider.min, max=step_slider.max,
-                        step=max(1, len(steps) // 200), interval=60, description="play")
+                        step=max(1, len(steps) // 200), interval=replay_interval_ms(),
+                        description="play")
     speed = widgets.Dropdown(options=[("slow", 1), ("normal", 5), ("fast", 20), ("fastest", 50)],
-                             value=5, description="speed")
+                             value=1 if presenter_on() else 5, description="speed")
     widgets.link((play, "value"), (step_slider, "value"))
     widgets.link((play, "min"), (step_slider, "min"))
     widgets.link((play, "max"), (step_slider, "max"))
@@ -203,7 +206,7 @@ def _stop_text(r):
     return head + tail
 
 
-def early_stopping_explorer(run="patent-insights", *, metric="valid_loss", style="notebook"):
+def early_stopping_explorer(run="patent-insights", *, metric="valid_loss", style=None):
     """Patience, min_delta, smoothing of the monitored metric and the library's rule (flavor):
     where training would stop (red line; the grey band is what it saves), which evaluation is kept
     (green star), the nearest checkpoint and the validation loss kept vs the final one.

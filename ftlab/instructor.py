@@ -4,18 +4,23 @@
     ftlab.presenter()          # every plot and explorer made after this is projector-sized
     ftlab.presenter(False)     # back to normal
 
-It changes matplotlib's rcParams (restored exactly when switched off) and tells the explorers to
-use larger readouts, wider sliders and a slower replay.
+It changes matplotlib's rcParams (restored exactly when switched off), makes ftlab's loss plots use
+their projector style, and tells the explorers to use larger readouts, wider sliders and a slower
+replay. Explorers and figures made before the switch keep their size.
 """
 
 _SAVED_RC = {}
 _STATE = {"on": False, "scale": 1.0}
 
+DEFAULT_SCALE = 1.6
+
 # Replay speed (milliseconds per frame of the Play button): a class needs time to see each step.
-REPLAY_INTERVAL_MS = {False: 120, True: 400}
+REPLAY_INTERVAL_MS = {False: 60, True: 250}
 
 
-def _projector_rc(scale):
+def projector_rc(scale=None):
+    """The rcParams of instructor mode (at the current scale, or ``scale``)."""
+    scale = scale or (_STATE["scale"] if _STATE["on"] else DEFAULT_SCALE)
     return {
         "font.size": 10 * scale,
         "axes.titlesize": 11 * scale,
@@ -30,7 +35,7 @@ def _projector_rc(scale):
     }
 
 
-def presenter(on=True, scale=1.6):
+def presenter(on=True, scale=None):
     """Switch instructor mode on (or off with ``presenter(False)``); returns whether it is on.
 
     >>> import matplotlib
@@ -46,10 +51,11 @@ def presenter(on=True, scale=1.6):
     """
     import matplotlib
 
+    scale = scale or DEFAULT_SCALE
     if on:
         if not _STATE["on"]:
-            _SAVED_RC.update({k: matplotlib.rcParams[k] for k in _projector_rc(1.0)})
-        matplotlib.rcParams.update(_projector_rc(scale))
+            _SAVED_RC.update({k: matplotlib.rcParams[k] for k in projector_rc(1.0)})
+        matplotlib.rcParams.update(projector_rc(scale))
     elif _STATE["on"]:
         matplotlib.rcParams.update(_SAVED_RC)
         _SAVED_RC.clear()
