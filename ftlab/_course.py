@@ -30,30 +30,55 @@ if "google.colab" in sys.modules:
 # The course in order: (file, title, what it teaches, needs an API key). The README's notebook
 # table and notebook 00's course map are made from this list (tests/test_course_map.py checks).
 NOTEBOOKS = [
-    ("00_start_here.ipynb", "Start here", "the course map: what each notebook teaches, the order, "
-     "how to run it locally or in Colab, what needs a key", False),
-    ("01_cross_entropy.ipynb", "Cross-entropy", "L = −Σ yᵢ log pᵢ, −log p of the right token, "
-     "averaging over tokens and a dataset, the ln(V) baseline, masking", False),
-    ("02_perplexity.ipynb", "Perplexity", "P = e^L, the effective number of choices, bounds, "
-     "bits vs nats, classic mistakes, a real run in perplexity", False),
-    ("03_loss_curves.ipynb", "Loss curves", "convergence, overfitting, no validation file, noisy "
-     "small batches, smoothing and its lag, epochs vs steps, replaying real runs", False),
-    ("03a_reading_runs.ipynb", "Reading runs", "your own job's metrics into a `Run`: the dashboard "
-     "CSV, the base64 result file, events and printed logs (why steps go missing), Hugging Face "
-     "`trainer_state.json`, any table", False),
-    ("04_early_stopping.ipynb", "Early stopping", "patience and min_delta by hand and on real runs, "
-     "Keras vs Hugging Face vs Lightning rules, sweeps, what to do without a patience knob", False),
-    ("05_training_data.ipynb", "Training data", "the chat JSONL format, validating and fixing a "
-     "broken file, tokens, epochs and cost, quality, duplicates and leakage, a clean split", False),
-    ("06_data_augmentation.ipynb", "Data augmentation", "paraphrasing, synonyms and noise on user "
-     "turns, meaning vs noise, and a measured experiment with the tiny model", False),
-    ("07_training_parameters.ipynb", "Training parameters", "epochs, learning rate, batch size, "
-     "data quantity, early stopping and multiple rounds, on a model fine-tuned for real on a CPU",
+    ('00_start_here.ipynb', 'Start here',
+     'the course map: what each notebook teaches, the order, how to run it locally or in Colab, '
+     'what needs a key',
      False),
-    ("08_inference_parameters.ipynb", "Inference parameters", "temperature, top-p, top-k and max "
-     "tokens on the fine-tuned model's real next-token distributions", False),
-    ("09_hosted_finetuning.ipynb", "Hosted fine-tuning", "the OpenAI / Azure OpenAI workflow done "
-     "right, from validation to a compared model; runs on the recorded course job without a key",
+    ('01_cross_entropy.ipynb', 'Cross-entropy',
+     'L = −Σ yᵢ log pᵢ, −log p of the right token, averaging over tokens and a dataset, the '
+     'ln(V) baseline, masking',
+     False),
+    ('02_perplexity.ipynb', 'Perplexity',
+     'P = e^L, the effective number of choices, bounds, bits vs nats, classic mistakes, a real '
+     'run in perplexity',
+     False),
+    ('03_loss_curves.ipynb', 'Loss curves',
+     'training vs validation, replaying a real job step by step, overfitting, no validation '
+     'file, noisy small-batch curves, TensorBoard smoothing and its lag, epochs vs steps, full '
+     'validation loss, `diagnose`',
+     False),
+    ('03a_reading_runs.ipynb', 'Reading runs',
+     "your own job's metrics into a `Run`: the dashboard CSV, the base64 result file, events and "
+     'printed logs (why steps go missing), Hugging Face `trainer_state.json`, any table',
+     False),
+    ('04_early_stopping.ipynb', 'Early stopping',
+     'patience and min_delta by hand and on real runs, steps/tokens/dollars saved, Keras vs '
+     'Hugging Face vs Lightning rules, sweep heatmaps, what to do on OpenAI (checkpoints, '
+     '`n_epochs`)',
+     False),
+    ('05_training_data.ipynb', 'Training data',
+     "the chat JSONL format and `weight`, exact token counts offline, the course's data advice "
+     'in numbers (consistency, balance, diversity, negative examples), every reason a file is '
+     'rejected with line numbers and fixes, epochs and cost, duplicates and validation leakage, '
+     'a leak-free split',
+     False),
+    ('06_data_augmentation.ipynb', 'Data augmentation',
+     'paraphrasing, synonyms and noise on user turns, meaning vs noise, and a measured '
+     'experiment with the tiny model',
+     False),
+    ('07_training_parameters.ipynb', 'Training parameters',
+     'real fine-tuning runs of the tiny CPU model: epochs (the validation curve turns up), '
+     'learning-rate multiplier (underfitting, divergence), batch size and noise, data quantity, '
+     'live early stopping, two fine-tuning rounds, `weight: 0`',
+     False),
+    ('08_inference_parameters.ipynb', 'Inference parameters',
+     "a fine-tuned model's real next-token distributions: temperature (and why 0 is "
+     'deterministic), top-k vs top-p, an explorer with entropy and sampled replies, max tokens '
+     'and truncation',
+     False),
+    ('09_hosted_finetuning.ipynb', 'Hosted fine-tuning',
+     'the OpenAI / Azure OpenAI workflow done right, from validation to a compared model; runs '
+     'on the recorded course job without a key',
      True),
 ]
 
