@@ -47,24 +47,34 @@ class Explorer:
     def _on_change(self, change):
         self.update()
 
+    def render(self):
+        """Bring the figure up to date (subclasses that redraw cleverly do it here)."""
+
+    def png(self):
+        """The figure as PNG bytes: what the explorer shows below its controls."""
+        out = io.BytesIO()
+        self.figure.savefig(out, format="png", bbox_inches="tight")
+        return out.getvalue()
+
     def _show(self):
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.display import Image, display
 
+        self.render()
         if get_ipython() is None:  # plain Python (tests, scripts): nothing to show the figure in
             return
         with self.out:
             self.out.clear_output(wait=True)
-            display(self.figure)
+            # PNG bytes, not the Figure: a bare Figure only displays as an image once pyplot's
+            # inline backend is loaded, which an explorer must not depend on.
+            display(Image(data=self.png(), format="png"))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         # The live widget for Jupyter and Colab, plus a PNG of the current figure and the readout
         # as text, which is what GitHub's notebook preview shows (it cannot run widgets).
-        png = io.BytesIO()
-        self.figure.savefig(png, format="png", bbox_inches="tight")
         return {
             "application/vnd.jupyter.widget-view+json": {
                 "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
-            "image/png": base64.b64encode(png.getvalue()).decode("ascii"),
+            "image/png": base64.b64encode(self.png()).decode("ascii"),
             "text/plain": html.unescape(self.readout.value.split(">", 1)[1].rsplit("<", 1)[0]),
         }

@@ -72,16 +72,11 @@ class BlitExplorer(Explorer):
         self.blitter = blitter
         super().__init__(controls, compute, draw, figure, layout)
 
-    def _show(self):
-        from IPython import get_ipython
-        from IPython.display import Image, display
-
+    def render(self):
         self.blitter.render()
-        if get_ipython() is None:  # plain Python (tests, benchmarks): rendered, nothing to show in
-            return
-        with self.out:
-            self.out.clear_output(wait=True)
-            display(Image(data=self.blitter.png(), format="png"))
+
+    def png(self):
+        return self.blitter.png()
 
 
 # ----------------------------------------------------------------------------- replay

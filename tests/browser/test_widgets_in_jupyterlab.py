@@ -30,6 +30,22 @@ CELLS = [
     "stopping = ftlab.widgets.early_stopping_explorer('patent-insights')\nstopping",
 ]
 
+# The other explorers of the course, one cell each, photographed for the README's gallery.
+GALLERY = {
+    "probability_explorer": "from ftlab.loss_widgets import correct_probability_explorer\n"
+                            "correct_probability_explorer(vocab_size=10)",
+    "perplexity_explorer": "from ftlab.loss_widgets import loss_perplexity_explorer\n"
+                           "loss_perplexity_explorer(vocab_size=50)",
+    "polling_explorer": "import ftlab\nftlab.polling_explorer('marv')",
+    "cost_explorer": "from ftlab.chat_widgets import cost_explorer\ncost_explorer()",
+    "augmentation_explorer": "from ftlab._data import data_dir\n"
+                             "from ftlab.augment_widgets import augmentation_explorer\n"
+                             "augmentation_explorer(ftlab.read_chat_jsonl(data_dir() / 'chat' / 'marv_train.jsonl'))",
+    "sampling_explorer": "from ftlab import tinylm\nfrom ftlab.sampling_widgets import sampling_explorer\n"
+                         "sampling_explorer(tinylm.load_pretrained(), 'The quick brown fox ')",
+}
+TEXT_ONLY = {"augmentation_explorer"}  # shows its variants as HTML, no figure
+
 
 def _free_port():
     with socket.socket() as s:
@@ -37,9 +53,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _notebook(path):
+def _notebook(path, cells):
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [],
-                     "execution_count": None} for src in CELLS],
+                     "execution_count": None} for src in cells],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                       "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
@@ -56,7 +72,8 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("lab-home")
     work = home / "work"
     work.mkdir()
-    _notebook(work / "explorers.ipynb")
+    _notebook(work / "explorers.ipynb", CELLS)
+    _notebook(work / "gallery.ipynb", list(GALLERY.values()))
     # no "get notified about Jupyter news?" toast over the screenshots (and no news fetch)
     settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
     settings.mkdir(parents=True)
@@ -116,13 +133,16 @@ def _image_src(output):
     return output.locator("img").first.get_attribute("src")
 
 
+def _shot_folders(tmp_path):
+    """Screenshots always go to the test's temp folder, and to docs/ with FTLAB_SCREENSHOTS=docs."""
+    return [tmp_path] + ([ROOT / "docs"] if os.environ.get("FTLAB_SCREENSHOTS") == "docs" else [])
+
+
 def test_explorers_respond_in_a_real_browser(lab, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     started = time.monotonic()
-    shots = [tmp_path]
-    if os.environ.get("FTLAB_SCREENSHOTS") == "docs":
-        shots.append(ROOT / "docs")
+    shots = _shot_folders(tmp_path)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
@@ -183,3 +203,40 @@ def test_explorers_respond_in_a_real_browser(lab, tmp_path):
             browser.close()
     assert (tmp_path / "replay_explorer.png").stat().st_size > 10_000
     print(f"browser flow took {time.monotonic() - started:.1f} s")
+
+
+def test_every_explorer_renders_for_the_gallery(lab, tmp_path):
+    """Each explorer of the course renders in JupyterLab (a readout and its plot or text); the
+    screenshots are the README's gallery."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{lab['base']}/lab/tree/gallery.ipynb?reset&token={lab['token']}")
+            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            expect(idle).to_have_count(1, timeout=60_000)
+            expect(page.locator(".jp-Cell")).to_have_count(len(GALLERY))
+            _run_all(page)
+            last = page.locator(".jp-InputArea-prompt").nth(len(GALLERY) - 1)
+            expect(last).to_contain_text(str(len(GALLERY)), timeout=90_000)
+            for index, name in enumerate(GALLERY):
+                cell = page.locator(".jp-Cell").nth(index)
+                expect(cell.locator(".jp-OutputArea-output .widget-html").first).not_to_be_empty(
+                    timeout=60_000)
+                assert not cell.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count(), \
+                    f"{name} wrote to stderr"
+                if name not in TEXT_ONLY:  # the plot itself, as an image inside the widget
+                    expect(cell.locator(".widget-output img")).to_have_count(1, timeout=30_000)
+                cell.scroll_into_view_if_needed()
+                for folder in _shot_folders(tmp_path):
+                    cell.screenshot(path=str(folder / f"{name}.png"))
+                assert (tmp_path / f"{name}.png").stat().st_size > 5_000
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            print(f"gallery test failed; screenshot: {tmp_path / 'failure.png'}")
+            raise
+        finally:
+            browser.close()
