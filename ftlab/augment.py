@@ -17,7 +17,6 @@ process (numpy's generator seeded from integers; no iteration over sets, no ``ha
 'Sky is the why blue?'
 """
 
-import copy
 import difflib
 import html
 import re

@@ -13,10 +13,11 @@ problem. So the reader here *reports* what it cannot read (with the line number)
 import io
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ftlab._files import atomic_write
 
 _BOM = b"\xef\xbb\xbf"
 # Files above this size get a progress bar by default.
@@ -219,24 +220,14 @@ def write_chat_jsonl(records, path, *, overwrite=False):
     >>> write_chat_jsonl([{"messages": []}], p).read_text()
     '{"messages": []}\\n'
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; choose another name or pass overwrite=True")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for i, record in enumerate(records):
-                try:
-                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
-                except (TypeError, ValueError) as exc:
-                    raise ValueError(f"example {i} cannot be written as JSON: {exc}") from exc
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    def write(f):
+        for i, record in enumerate(records):
+            try:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"example {i} cannot be written as JSON: {exc}") from exc
+
+    return atomic_write(path, write, overwrite=overwrite, newline="\n")
 
 
 # ----------------------------------------------------------------------------- legacy format

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ftlab.chat_checks import (FIXES, check_chat_example, check_preference_example, detect_format,
                                problem)
 from ftlab.chat_data import ChatRecords, Problem, iter_jsonl
-from ftlab.tokens import (TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TOKENS_REPLY_PRIMING, content_text,
+from ftlab.tokens import (TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMING, content_text,
                           encoding_name_for_model, get_encoding, message_tokens, token_limit)
 
 MIN_EXAMPLES = 10

@@ -70,7 +70,7 @@ def fetch_command(args):
     if args.save:
         try:
             print(f"saved to {run.save(args.save, overwrite=args.overwrite)}")
-        except ValueError as err:  # OUT exists and --overwrite was not given
+        except FileExistsError as err:  # OUT exists and --overwrite was not given
             print(f"ftlab fetch: {err}", file=sys.stderr)
             return EXIT_API
     return EXIT_OK

@@ -58,7 +58,7 @@ def run_command(args):
             print(f"wrote {run.save(args.save, overwrite=args.overwrite)}")
         if args.to_openai_csv:
             print(f"wrote {run.to_openai_csv(args.to_openai_csv, overwrite=args.overwrite)}")
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"ftlab run: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
     return EXIT_OK

@@ -14,12 +14,11 @@ tiny CPU model look the same to them.
 
 import json
 import math
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ftlab._files import atomic_write
 
 from ftlab.run_formats import FTLAB_HEADER  # ftlab's run format: "# ftlab run {meta}" then CSV
 
@@ -372,23 +371,7 @@ def _jsonable(value):
 
 
 def _write_atomic(path, text, overwrite):
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ValueError(f"{path} already exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved run is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: f.write(text), overwrite=overwrite, newline="")
 
 
 def load_run(source, *, format=None, name=None, column_map=None, meta=None):

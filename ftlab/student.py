@@ -10,6 +10,8 @@ tells the student to fill it in. Every output and execution count is cleared.
 import ast
 from pathlib import Path
 
+from ftlab._files import atomic_write, refuse_existing
+
 SOLUTION_TAG = "solution"
 PROMPT = "...  # your answer here"
 
@@ -63,14 +65,10 @@ def write_student_copies(notebooks, out_dir, overwrite=False):
     for source, target in zip(sources, targets):
         if target.resolve() == source.resolve():
             raise ValueError(f"{target} is the original notebook; choose another output folder")
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} already exists; remove it or pass overwrite=True")
-    out_dir.mkdir(parents=True, exist_ok=True)
+        refuse_existing(target, overwrite)
     for source, target in zip(sources, targets):
         nb = student_notebook(nbformat.read(source, as_version=4))
-        tmp = target.with_suffix(".ipynb.tmp")
-        nbformat.write(nb, tmp)
-        tmp.replace(target)  # atomic: a half-written copy never appears under the real name
+        atomic_write(target, lambda f, nb=nb: nbformat.write(nb, f), overwrite=True)
     return targets
 
 

@@ -24,16 +24,15 @@ import copy as _copy
 import hashlib
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ftlab import sampling
+from ftlab._files import atomic_write, refuse_existing
 from ftlab.losses import cross_entropy
-from ftlab.tinylm_text import (ASSISTANT, END, IGNORE_INDEX, VOCAB, VOCAB_SIZE, contexts, decode,
+from ftlab.tinylm_text import (END, IGNORE_INDEX, VOCAB, VOCAB_SIZE, contexts, decode,
                                encode, render_chat, render_prompt, token_label)
 
 FORMAT_VERSION = 1
@@ -303,15 +302,14 @@ class TinyLM:
         """Write the weights (``.npz``) and a ``.json`` with config, format version and hash."""
         path = Path(path).with_suffix(".npz")
         meta_path = path.with_suffix(".json")
-        for p in (path, meta_path):
-            if p.exists() and not overwrite:
-                raise ValueError(f"{p} exists; pass overwrite=True to replace it")
+        for p in (path, meta_path):  # check both before writing either
+            refuse_existing(p, overwrite)
         meta = {"format_version": FORMAT_VERSION, "config": asdict(self.config),
                 "vocab": "".join(VOCAB[6:]), "sha256": weights_hash(self.params),
                 "info": {**self.info, **(info or {})}}
-        _atomic_write(path, lambda f: np.savez(f, **self.params))
-        _atomic_write(meta_path, lambda f: f.write(
-            (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()))
+        atomic_write(path, lambda f: np.savez(f, **self.params), overwrite=True, binary=True)
+        atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n"),
+                     overwrite=True)
         return path
 
 
@@ -323,20 +321,6 @@ def weights_hash(params):
         digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
         digest.update(arr.tobytes())
     return digest.hexdigest()
-
-
-def _atomic_write(path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def load(path):

@@ -26,6 +26,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ftlab._files import atomic_write
+
 # sha256 of the official files, as listed in tiktoken's own constructors (tiktoken_ext.openai_public).
 _SHA256 = {
     "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
@@ -103,11 +105,8 @@ def _populate_cache(name, cache):
     data = _shipped_bytes(name)
     if data is None:
         return False
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, target)  # atomic: a concurrent reader sees the old or the whole new file
+    # atomic: a concurrent reader sees the old or the whole new file
+    atomic_write(target, lambda f: f.write(data), overwrite=True, binary=True)
     return True
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from ftlab._data import data_dir
-from ftlab.chat_data import ChatRecords, read_chat_jsonl, split_chat
+from ftlab.chat_data import read_chat_jsonl, split_chat
 from ftlab.chat_stats import chat_stats, distinct_n
 from ftlab.duplicates import find_duplicates, normalize
 

@@ -10,7 +10,6 @@ openai = pytest.importorskip("openai")
 
 from fake_openai import FakeServer  # noqa: E402
 
-import ftlab  # noqa: E402
 from ftlab.hosted_jobs import _marv  # noqa: E402
 from ftlab.hosted import HostedError, find_client  # noqa: E402
 from ftlab.hosted_eval import (_CACHE, chat_model, compare_chat, evaluate_chat, f1_score,  # noqa: E402

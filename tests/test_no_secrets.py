@@ -57,7 +57,7 @@ def test_no_notebook_holds_a_key(path):
 def test_nothing_the_workflow_prints_or_raises_holds_the_key(monkeypatch, capfd):
     """Run every hosted step with a realistic planted key, including a 401 whose server message
     quotes the key in full, and scan all captured output, reprs and tracebacks."""
-    openai = pytest.importorskip("openai")
+    pytest.importorskip("openai")
     from fake_openai import FakeServer
 
     import ftlab

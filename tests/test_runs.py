@@ -320,7 +320,7 @@ def test_to_openai_csv_reads_back_identically(tmp_path):
     again = load_run(path)
     assert again.format == "openai_csv"
     pd.testing.assert_frame_equal(again.metrics[list(CANONICAL[:4])], run.metrics[list(CANONICAL[:4])])
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(FileExistsError, match="already exists"):
         run.to_openai_csv(path)
     assert run.to_openai_csv().splitlines()[0] == \
         "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"
@@ -344,7 +344,7 @@ def test_save_round_trips_exactly_and_refuses_to_overwrite(tmp_path):
     again = load_run(path)
     pd.testing.assert_frame_equal(again.metrics, run.metrics, check_exact=True)
     assert again.meta == run.meta and again.format == "hf_trainer_state"
-    with pytest.raises(ValueError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match="overwrite=True"):
         run.save(path)
     run.save(path, overwrite=True)
 

@@ -8,11 +8,9 @@ import json
 import math
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
-import ftlab
 from ftlab.runs import CANONICAL, Run, load_run
 
 CSV_FILES = {  # file -> (format, steps, canonical name of each source column)

@@ -179,7 +179,7 @@ def test_save_load_round_trip_refuses_overwrite(tmp_path):
     assert again.config == SMALL
     for name in model.params:
         np.testing.assert_array_equal(again.params[name], model.params[name])
-    with pytest.raises(ValueError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match="overwrite=True"):
         model.save(tmp_path / "m")
 
 

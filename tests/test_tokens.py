@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 import types
-import warnings
 
 import pytest
 from hypothesis import given, settings

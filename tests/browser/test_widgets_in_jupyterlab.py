@@ -9,7 +9,6 @@ Skipped (with the reason) when Chromium or Playwright is missing; .ci/run instal
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
