@@ -1,6 +1,7 @@
 """The ``ftlab`` command: one small handler per subcommand; the work is done in the modules."""
 
 import argparse
+import os
 import sys
 
 
@@ -68,7 +69,11 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into `head`, which stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -76,3 +76,9 @@ def test_readme_first_screen_has_the_two_setup_commands():
     first_screen = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:30])
     assert "pip install -e . && jupyter lab notebooks/" in first_screen
     assert 'pip install -e ".[test]" && pytest' in first_screen
+
+
+def test_cli_output_piped_into_head_is_not_an_error():
+    proc = subprocess.run(f"{sys.executable} -m ftlab.cli runs | head -1", shell=True,
+                          capture_output=True, text=True)
+    assert "name" in proc.stdout and "Traceback" not in proc.stderr
