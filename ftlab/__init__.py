@@ -49,8 +49,8 @@ _EXPORTS = {
     "encoding_name_for_model": "tokens",
     "estimate_training": "tokens",
     "default_epochs": "tokens",
-    "chat_stats": "chat_stats",
-    "distinct_n": "chat_stats",
+    "chat_stats": "chat_summary",
+    "distinct_n": "chat_summary",
     "find_duplicates": "duplicates",
     # data augmentation (user turns): EDA, noise, paraphrase
     "augment_chat": "augment_data",

@@ -9,7 +9,7 @@ import pytest
 
 from ftlab._data import data_dir
 from ftlab.chat_data import read_chat_jsonl, split_chat
-from ftlab.chat_stats import chat_stats, distinct_n
+from ftlab.chat_summary import chat_stats, distinct_n
 from ftlab.duplicates import find_duplicates, normalize
 
 CHAT = data_dir() / "chat"

@@ -85,3 +85,14 @@ def test_cli_output_piped_into_head_is_not_an_error():
     proc.stdout.close()  # like head, stop reading at once: every write now fails with EPIPE
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "Traceback" not in stderr, stderr
+
+
+def test_exports_survive_their_modules_being_imported_first():
+    """A public name equal to a submodule's name would be replaced by the module once anything
+    imported that submodule (ftlab.presenter vs ftlab/presenter.py): check none is shadowed."""
+    code = ("import importlib, pkgutil, ftlab, types\n"
+            "for m in pkgutil.iter_modules(ftlab.__path__):\n"
+            "    importlib.import_module('ftlab.' + m.name)\n"
+            "print([n for n in ftlab._EXPORTS if isinstance(getattr(ftlab, n), types.ModuleType)])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
