@@ -128,6 +128,23 @@ def _run_all(page, attempts=3):
             page.keyboard.press("Escape")
 
 
+def _open_and_run_all(page, lab, notebook, n_cells):
+    """Open a notebook in a fresh Lab workspace, wait for its kernel, Run All, and wait until the
+    last cell has run; return the kernel-idle locator."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{lab['base']}/lab/tree/{notebook}?reset&token={lab['token']}")
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    expect(idle).to_have_count(1, timeout=60_000)  # kernel started and idle
+    expect(page.locator(".jp-Cell")).to_have_count(n_cells)
+    expect(page.locator(".jp-StatusBar-Widget", has_text="Idle")).not_to_have_count(0)
+    _run_all(page)
+    last_prompt = page.locator(".jp-InputArea-prompt").nth(n_cells - 1)
+    expect(last_prompt).to_contain_text(str(n_cells), timeout=90_000)
+    return idle
+
+
 def _image_src(output):
     return output.locator("img").first.get_attribute("src")
 
@@ -146,16 +163,8 @@ def test_explorers_respond_in_a_real_browser(lab, tmp_path):
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{lab['base']}/lab/tree/explorers.ipynb?reset&token={lab['token']}")
-            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            expect(idle).to_have_count(1, timeout=60_000)  # kernel started and idle
-            expect(page.locator(".jp-Cell")).to_have_count(len(CELLS))
-            expect(page.locator(".jp-StatusBar-Widget", has_text="Idle")).not_to_have_count(0)
-            _run_all(page)
-            # both cells executed ([2]: prompt on the last one) and their widgets rendered
-            expect(page.locator(".jp-InputArea-prompt").nth(len(CELLS) - 1)).to_contain_text("2",
-                                                                                        timeout=60_000)
+            idle = _open_and_run_all(page, lab, "explorers.ipynb", len(CELLS))
+            # both cells executed and their widgets rendered
             expect(page.locator(".jp-OutputArea-output .widget-readout")).not_to_have_count(0,
                                                                                          timeout=60_000)
             expect(idle).to_have_count(1, timeout=60_000)
@@ -213,14 +222,7 @@ def test_every_explorer_renders_for_the_gallery(lab, tmp_path):
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{lab['base']}/lab/tree/gallery.ipynb?reset&token={lab['token']}")
-            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            expect(idle).to_have_count(1, timeout=60_000)
-            expect(page.locator(".jp-Cell")).to_have_count(len(GALLERY))
-            _run_all(page)
-            last = page.locator(".jp-InputArea-prompt").nth(len(GALLERY) - 1)
-            expect(last).to_contain_text(str(len(GALLERY)), timeout=90_000)
+            _open_and_run_all(page, lab, "gallery.ipynb", len(GALLERY))
             for index, name in enumerate(GALLERY):
                 cell = page.locator(".jp-Cell").nth(index)
                 expect(cell.locator(".jp-OutputArea-output .widget-html").first).not_to_be_empty(
