@@ -213,19 +213,9 @@ def _lexicon_name(lex, ops, paraphraser):
     return "; ".join(parts)
 
 
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def _progress(total, progress):
     if progress is None:
         progress = total > 2000
-    if not progress:
-        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="ex", desc="augmenting")
+    return tqdm(total=total, unit="ex", desc="augmenting", disable=not progress)

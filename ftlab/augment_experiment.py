@@ -173,17 +173,7 @@ class AugmentationExperiment:
         return ax.figure
 
 
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def _bar(total, progress):
-    if not progress:
-        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="fine-tuning runs")
+    return tqdm(total=total, desc="fine-tuning runs", disable=not progress)

@@ -49,21 +49,24 @@ class CharBigram:
         if smoothing <= 0:
             raise ValueError(f"smoothing must be > 0 (it keeps unseen pairs possible), got {smoothing}")
         vocab = sorted(set(text)) + [UNKNOWN]
-        index = {c: i for i, c in enumerate(vocab)}
-        ids = np.array([index[c] for c in text])
-        counts = np.zeros((len(vocab), len(vocab)))
+        model = cls(vocab, np.zeros((len(vocab), len(vocab))))
+        ids = model.encode(text)
+        counts = np.zeros_like(model.log_probs)
         np.add.at(counts, (ids[:-1], ids[1:]), 1)
         counts += smoothing
-        return cls(vocab, np.log(counts / counts.sum(axis=1, keepdims=True)))
+        model.log_probs = np.log(counts / counts.sum(axis=1, keepdims=True))
+        return model
 
     @property
     def vocab_size(self):
         return len(self.vocab)
 
+    def __post_init__(self):
+        self._index = {c: i for i, c in enumerate(self.vocab)}
+
     def encode(self, text):
-        index = {c: i for i, c in enumerate(self.vocab)}
         unknown = len(self.vocab) - 1
-        return np.array([index.get(c, unknown) for c in text])
+        return np.array([self._index.get(c, unknown) for c in text])
 
     def logits_and_targets(self, text):
         """For every position after the first: the model's logits and the character that came."""
