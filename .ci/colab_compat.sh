@@ -21,7 +21,7 @@ pinned > "$VENV/before.txt"
 # The setup cell's own commands, with this checkout in place of the GitHub URL.
 python - <<'PY' > "$VENV/setup_commands.sh"
 import re
-from ftlab._course import SETUP_CELL
+from ftlab.course.facts import SETUP_CELL
 for line in SETUP_CELL.splitlines():
     if line.strip().startswith("%pip install"):
         print(re.sub(r'"git\+[^"]+"', "-e .", line.strip().replace("%pip", "pip")))

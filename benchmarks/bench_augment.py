@@ -15,8 +15,8 @@ import json
 import time
 from pathlib import Path
 
-from ftlab.augment_data import augment_chat
-from ftlab.chat_data import read_chat_jsonl
+from ftlab.augment.chat import augment_chat
+from ftlab.chat.files import read_chat_jsonl
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "chat"
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ftlab  # noqa: E402
-from ftlab.runs import load_run  # noqa: E402
+from ftlab.runs.run import load_run  # noqa: E402
 
 RECORDED = ROOT.parent / "shared" / "recorded" / "openai_sft_patent-insights_step_metrics.csv"
 

@@ -21,8 +21,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ftlab  # noqa: E402
 from ftlab._data import data_dir  # noqa: E402
-from ftlab.tinylm import Adam, clip_gradients, load_pretrained, one_blas_thread  # noqa: E402
-from ftlab.tinylm_finetune import _Examples  # noqa: E402
+from ftlab.tinylm.model import load_pretrained  # noqa: E402
+from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread  # noqa: E402
+from ftlab.tinylm.training import _Examples  # noqa: E402
 
 
 def best_time(fn, repeats=30):

@@ -17,8 +17,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from ftlab.chat_validate import validate_chat
-from ftlab.tokens import get_encoding
+from ftlab.chat.validate import validate_chat
+from ftlab.chat.tokens import get_encoding
 
 SYSTEM = "You are Marv, an assistant who always gives the correct answer, but is sarcastic about it."
 
@@ -96,7 +96,7 @@ def main():
         print(f"memory growth: {per_example:.0f} bytes per extra example "
               f"({(p_big - p_small) / (mib * 4 / 5):.1%} of the extra file size); the file grew x5, "
               f"the peak x{p_big / p_small:.2f}")
-        from ftlab.chat_data import read_chat_jsonl
+        from ftlab.chat.files import read_chat_jsonl
 
         p_load = peak_mib(lambda: read_chat_jsonl(small))
         print(f"for contrast, loading the {args.examples // 5:,}-example file into memory "

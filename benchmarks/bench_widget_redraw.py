@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import ftlab  # noqa: E402
-from ftlab.plots import CurvePlot  # noqa: E402
-from ftlab.widgets import early_stopping_explorer, replay  # noqa: E402
+from ftlab.curves.plots import CurvePlot  # noqa: E402
+from ftlab.widgets.loss_curves import early_stopping_explorer, replay  # noqa: E402
 
 N_STEPS, N_REBUILDS = 300, 15
 

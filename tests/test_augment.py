@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from ftlab.augment import OPS, augment_text, diff_words, highlight_html
-from ftlab.augment_lexicon import (TableLexicon, WordNetLexicon, builtin_lexicon, get_lexicon,
+from ftlab.augment.text import OPS, augment_text, diff_words, highlight_html
+from ftlab.augment.lexicon import (TableLexicon, WordNetLexicon, builtin_lexicon, get_lexicon,
                                    stop_words)
-from ftlab.augment_noise import NEIGHBOURS
-from ftlab.augment_ops import Words, n_edits
-from ftlab.augment_paraphrase import paraphrase_candidates
+from ftlab.augment.noise import NEIGHBOURS
+from ftlab.augment.ops import Words, n_edits
+from ftlab.augment.paraphrase import paraphrase_candidates
 
 LEX = builtin_lexicon()
 # Every word here has synonyms of one part of speech in the built-in lexicon and is no stop word,
@@ -187,7 +187,7 @@ def test_lexicon_inflects_plurals():
 
 
 def test_auto_falls_back_to_the_builtin_lexicon_without_wordnet(monkeypatch):
-    import ftlab.augment_lexicon as al
+    import ftlab.augment.lexicon as al
 
     monkeypatch.setattr(al, "wordnet_lexicon", lambda: None)
     assert get_lexicon("auto").name == "ftlab-lexicon"

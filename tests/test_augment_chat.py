@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import ftlab
-from ftlab.augment import user_key
-from ftlab.augment_data import augment_chat
-from ftlab.chat_data import read_chat_jsonl
-from ftlab.chat_validate import validate_chat
+from ftlab.augment.text import user_key
+from ftlab.augment.chat import augment_chat
+from ftlab.chat.files import read_chat_jsonl
+from ftlab.chat.validate import validate_chat
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "data" / "chat" / "marv_train.jsonl"
@@ -152,9 +152,9 @@ def test_same_seed_same_records_different_seed_different(train):
 
 _DIGEST = """
 import hashlib, json, sys
-from ftlab.augment import user_key
-from ftlab.augment_data import augment_chat
-from ftlab.chat_data import read_chat_jsonl
+from ftlab.augment.text import user_key
+from ftlab.augment.chat import augment_chat
+from ftlab.chat.files import read_chat_jsonl
 r = augment_chat(read_chat_jsonl(sys.argv[1]), sys.argv[2].split(","), n_per_example=3, seed=11,
                  rate=0.2, lexicon="builtin")
 print(hashlib.sha256(json.dumps(list(r.records), sort_keys=True).encode()).hexdigest())

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ftlab.chat_data import read_chat_jsonl
-from ftlab.chat_validate import validate_chat
+from ftlab.chat.files import read_chat_jsonl
+from ftlab.chat.validate import validate_chat
 from ftlab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

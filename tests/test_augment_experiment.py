@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ftlab.augment_experiment import (CONDITIONS, AugmentationExperiment, augmentation_experiment,
+from ftlab.augment.experiment import (CONDITIONS, AugmentationExperiment, augmentation_experiment,
                                       noisy_copy)
-from ftlab.chat_data import read_chat_jsonl
+from ftlab.chat.files import read_chat_jsonl
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "chat"
 

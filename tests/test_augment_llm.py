@@ -10,9 +10,9 @@ try:  # openai 3.x talks through httpx2; openai 1.x (Colab's) through httpx: bot
 except ImportError:
     import httpx as httpx2
 
-from ftlab.augment_data import augment_chat
-from ftlab.augment_llm import ChatParaphraser, parse_paraphrases
-from ftlab.tokens import count_tokens
+from ftlab.augment.chat import augment_chat
+from ftlab.augment.llm import ChatParaphraser, parse_paraphrases
+from ftlab.chat.tokens import count_tokens
 
 
 class FakeChat:

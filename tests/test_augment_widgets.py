@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from ftlab.augment import changed_word_count
-from ftlab.augment_widgets import augmentation_explorer, augmentation_numbers
-from ftlab.chat_data import read_chat_jsonl
+from ftlab.augment.text import changed_word_count
+from ftlab.widgets.augment import augmentation_explorer, augmentation_numbers
+from ftlab.chat.files import read_chat_jsonl
 
 TRAIN = Path(__file__).resolve().parent.parent / "data" / "chat" / "marv_train.jsonl"
 

@@ -3,7 +3,7 @@
 import json
 
 from ftlab._data import data_dir
-from ftlab.chat_data import read_chat_jsonl
+from ftlab.chat.files import read_chat_jsonl
 from ftlab.cli import main
 
 CHAT = data_dir() / "chat"

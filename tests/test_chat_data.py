@@ -6,7 +6,7 @@ import warnings
 import pytest
 
 from ftlab._data import data_dir
-from ftlab.chat_data import ChatRecords, iter_jsonl, read_chat_jsonl, to_chat, write_chat_jsonl
+from ftlab.chat.files import ChatRecords, iter_jsonl, read_chat_jsonl, to_chat, write_chat_jsonl
 
 CHAT = data_dir() / "chat"
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from ftlab._data import data_dir
-from ftlab.chat_data import read_chat_jsonl, split_chat
-from ftlab.chat_summary import chat_stats, distinct_n
-from ftlab.duplicates import find_duplicates, normalize
+from ftlab.chat.files import read_chat_jsonl, split_chat
+from ftlab.chat.summary import chat_stats, distinct_n
+from ftlab.chat.duplicates import find_duplicates, normalize
 
 CHAT = data_dir() / "chat"
 
@@ -111,7 +111,7 @@ def test_split_rejects_bad_arguments():
 
 
 def test_split_and_duplicates_are_the_same_in_any_process():
-    code = ("import json; from ftlab._data import data_dir; from ftlab.chat_data import read_chat_jsonl, split_chat;"
+    code = ("import json; from ftlab._data import data_dir; from ftlab.chat.files import read_chat_jsonl, split_chat;"
             "r = read_chat_jsonl(data_dir() / 'chat' / 'marv_train.jsonl');"
             "t, v = split_chat(r, 0.2, seed=7); print(json.dumps(v.lines))")
     outs = set()

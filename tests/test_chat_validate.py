@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftlab._data import data_dir
-from ftlab.chat_checks import FIXES
-from ftlab.chat_data import read_chat_jsonl
-from ftlab.chat_validate import validate_chat
+from ftlab.chat.checks import FIXES
+from ftlab.chat.files import read_chat_jsonl
+from ftlab.chat.validate import validate_chat
 
 CHAT = data_dir() / "chat"
 READER_CODES = {"invalid_json", "invalid_utf8", "truncated_last_line", "blank_line"}
@@ -193,7 +193,7 @@ def test_records_in_memory_keep_their_line_numbers():
 
 
 def test_legacy_file_suggests_to_chat():
-    from ftlab.chat_data import to_chat
+    from ftlab.chat.files import to_chat
 
     lines = [json.dumps({"prompt": f"q{i} ->", "completion": f" a{i}\n"}) for i in range(12)]
     report = validate_lines(lines)

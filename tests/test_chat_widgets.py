@@ -2,8 +2,8 @@
 
 import pytest
 
-from ftlab.chat_widgets import cost_explorer, training_cost_numbers
-from ftlab.tokens import default_epochs
+from ftlab.widgets.chat import cost_explorer, training_cost_numbers
+from ftlab.chat.tokens import default_epochs
 
 
 def test_numbers_follow_the_epoch_rule_and_price():
@@ -29,7 +29,7 @@ def test_moving_the_controls_updates_result_marker_and_readout():
 
 def _augmented():
     from ftlab._data import data_dir
-    from ftlab.chat_data import read_chat_jsonl
+    from ftlab.chat.files import read_chat_jsonl
 
     train = read_chat_jsonl(data_dir() / "chat" / "marv_train.jsonl")[:60]
     extra = [{"messages": [r["messages"][0], {"role": "user", "content": "Quick question: "
@@ -39,7 +39,7 @@ def _augmented():
 
 
 def test_duplicate_threshold_explorer_finds_the_copies_and_moves_its_line():
-    from ftlab.chat_widgets import duplicate_threshold_explorer
+    from ftlab.widgets.chat import duplicate_threshold_explorer
 
     ex = duplicate_threshold_explorer(_augmented())
     line = ex.figure.axes[0].lines[-1]

@@ -1,10 +1,10 @@
-"""The course map (ftlab._course.NOTEBOOKS) is the one source of the README table and notebook 00."""
+"""The course map (ftlab.course.facts.NOTEBOOKS) is the one source of the README table and notebook 00."""
 
 from pathlib import Path
 
 import nbformat
 
-from ftlab._course import NOTEBOOKS, colab_url, notebook_table
+from ftlab.course.facts import NOTEBOOKS, colab_url, notebook_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ def test_every_notebook_is_on_the_map_and_every_entry_exists():
 
 def test_readme_table_is_made_from_the_map():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert notebook_table() in readme, "README's notebook table is stale: paste `python -m ftlab._course`"
+    assert notebook_table() in readme, "README's notebook table is stale: paste `python -m ftlab.course.facts`"
 
 
 def test_start_here_links_every_notebook_locally_and_in_colab():

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftlab import curves
-from ftlab.curves import diagnose_curves, smooth
+from ftlab.curves import diagnosis as curves
+from ftlab.curves.diagnosis import diagnose_curves
+from ftlab.curves.smoothing import smooth
 
 # ----------------------------------------------------------------------------- smooth
 # Vectors from TensorBoard's data_transformer_test.ts (line_chart_v2, classicSmoothing).

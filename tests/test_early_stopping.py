@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftlab.early_stopping import simulate_early_stopping as sim
+from ftlab.curves.early_stopping import simulate_early_stopping as sim
 
 KERAS_LOSSES = [10.0, 9.0, 8.0, 9.0, 8.9, 8.8, 8.7, 8.6, 8.5]
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import ftlab
-from ftlab.event_polling import poll_events
-from ftlab.runs import Run, load_run
+from ftlab.runs.polling import poll_events
+from ftlab.runs.run import Run, load_run
 
 
 def _complete_run(n=100):

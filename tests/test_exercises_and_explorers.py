@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import ftlab
-from ftlab import loss_widgets
-from ftlab.exercises import EXERCISES, check
-from ftlab.ngram import CharBigram
+from ftlab.course.exercises import EXERCISES, check
+from ftlab.widgets import losses as loss_widgets
+from ftlab.tinylm.ngram import CharBigram
 
 matplotlib.use("Agg")
 

@@ -15,12 +15,12 @@ openai = pytest.importorskip("openai")
 from fake_openai import FakeServer, metrics_at  # noqa: E402
 
 import ftlab  # noqa: E402
-from ftlab.hosted import HostedError, find_client, get_client, require_client  # noqa: E402
-from ftlab.hosted_jobs import plan_job, start_job, wait  # noqa: E402
-from ftlab.hosted_runs import fetch_run, list_jobs  # noqa: E402
+from ftlab.hosted.client import HostedError, find_client, get_client, require_client  # noqa: E402
+from ftlab.hosted.jobs import plan_job, start_job, wait  # noqa: E402
+from ftlab.hosted.fetch import fetch_run, list_jobs  # noqa: E402
 
 KEY = "test-key-0000"  # not key-shaped on purpose; test_no_secrets plants a realistic one
-MARV = ftlab.hosted_jobs._marv
+MARV = ftlab.hosted.jobs._marv
 FAST = {"retry-after-ms": "5"}  # the client honours it, so retries take milliseconds
 
 
@@ -65,7 +65,7 @@ def test_azure_without_a_version_uses_the_default_and_without_an_endpoint_says_s
     env = {"AZURE_OPENAI_API_KEY": KEY, "AZURE_OPENAI_ENDPOINT": "https://x.openai.azure.com"}
     client, message = find_client("azure", environ=env, colab=False, ask=False)
     assert isinstance(client, openai.AzureOpenAI)
-    assert ftlab.hosted.DEFAULT_AZURE_API_VERSION in message
+    assert ftlab.hosted.client.DEFAULT_AZURE_API_VERSION in message
     client, message = find_client("azure", environ={"AZURE_OPENAI_API_KEY": KEY}, colab=False,
                                   ask=False)
     assert client is None and "AZURE_OPENAI_ENDPOINT is not set" in message

@@ -10,10 +10,10 @@ openai = pytest.importorskip("openai")
 
 from fake_openai import FakeServer  # noqa: E402
 
-from ftlab.hosted_jobs import _marv  # noqa: E402
-from ftlab.hosted import HostedError, find_client  # noqa: E402
-from ftlab.hosted_eval import (_CACHE, chat_model, compare_chat, evaluate_chat, f1_score,  # noqa: E402
-                               normalize)
+from ftlab.hosted.jobs import _marv  # noqa: E402
+from ftlab.hosted.client import HostedError, find_client  # noqa: E402
+from ftlab.hosted.evaluate import (_CACHE, chat_model, compare_chat, evaluate_chat, f1_score,  # noqa: E402
+                                   normalize)
 
 KEY = "test-key-0000"
 
@@ -163,7 +163,7 @@ def test_endpoint_errors_reach_the_user_as_friendly_errors(server):
 
 
 def test_tiny_model_is_a_generate_with_surprisal():
-    tinylm = pytest.importorskip("ftlab.tinylm")
+    tinylm = pytest.importorskip("ftlab.tinylm.model")
     model = tinylm.TinyLM(tinylm.Config(context_size=4, embedding_size=8, hidden_size=16), seed=0)
     ev = evaluate_chat(model, RECORDS, max_tokens=5, progress=False)
     assert (ev.table["n_tokens"] >= 1).all()
@@ -174,9 +174,9 @@ def test_tiny_model_is_a_generate_with_surprisal():
 
 def test_cost_explorer_moves_with_epochs_and_model():
     pytest.importorskip("ipywidgets")
-    from ftlab.chat_validate import validate_chat
-    from ftlab.hosted_widgets import cost_explorer
-    from ftlab.tokens import TRAINING_PRICE_PER_1M
+    from ftlab.chat.validate import validate_chat
+    from ftlab.widgets.hosted import cost_explorer
+    from ftlab.chat.tokens import TRAINING_PRICE_PER_1M
 
     report = validate_chat(_marv("train"), model="gpt-4o-mini-2024-07-18")
     explorer = cost_explorer(report, n_epochs=3)

@@ -1,5 +1,5 @@
 """No API key in any notebook or in anything the hosted workflow prints, with planted keys proving
-that the scan (ftlab.hosted.find_keys) would catch one."""
+that the scan (ftlab.hosted.client.find_keys) would catch one."""
 
 import json
 import traceback
@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ftlab.hosted import HostedError, find_keys, get_client
+from ftlab.hosted.client import HostedError, find_keys, get_client
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -61,7 +61,7 @@ def test_nothing_the_workflow_prints_or_raises_holds_the_key(monkeypatch, capfd)
     from fake_openai import FakeServer
 
     import ftlab
-    from ftlab.hosted_jobs import _marv
+    from ftlab.hosted.jobs import _marv
 
     monkeypatch.setenv("OPENAI_API_KEY", PLANTED)
     shown = []

@@ -11,12 +11,12 @@ nbclient = pytest.importorskip("nbclient")
 
 from fake_openai import FakeServer  # noqa: E402
 
-from ftlab.hosted import find_keys  # noqa: E402
+from ftlab.hosted.client import find_keys  # noqa: E402
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_hosted_finetuning.ipynb"
 PLANTED = "sk-proj-" + "Lw4TzP8qYc2NmR6v" * 3
 # Answer "y" to start_job's question and skip wait's pauses; nothing else in the notebook changes.
-PREAMBLE = "import time\nimport ftlab.hosted_jobs\nftlab.hosted_jobs.input = lambda prompt='': 'y'\ntime.sleep = lambda s: None"
+PREAMBLE = "import time\nimport ftlab.hosted.jobs\nftlab.hosted.jobs.input = lambda prompt='': 'y'\ntime.sleep = lambda s: None"
 
 
 def test_notebook_09_runs_the_live_path_with_a_client(monkeypatch, tmp_path):

@@ -1,6 +1,6 @@
 """Every committed notebook renders on GitHub and in Colab, and leaks no local path.
 
-(API keys: tests/test_no_secrets.py scans every notebook with ftlab.hosted.find_keys.)
+(API keys: tests/test_no_secrets.py scans every notebook with ftlab.hosted.client.find_keys.)
 """
 
 import json

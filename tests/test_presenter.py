@@ -4,7 +4,8 @@ import matplotlib
 import pytest
 
 import ftlab
-from ftlab import instructor, loss_widgets, widgets
+from ftlab import widgets
+from ftlab.widgets import presenter
 
 matplotlib.use("Agg")
 
@@ -34,16 +35,16 @@ def test_loss_plots_follow_instructor_mode(projector):
 
 
 def test_explorers_get_bigger_text_wider_sliders_and_a_calmer_replay(projector):
-    ex = loss_widgets.uniform_choice_explorer(vocab_size=5)
+    ex = widgets.uniform_choice_explorer(vocab_size=5)
     assert "font-size:1.60em" in ex.readout.value
     assert ex.controls["k"].layout.width == "95%"
     replay = widgets.replay("historygpt")
-    assert replay.play.interval == instructor.REPLAY_INTERVAL_MS[True]
+    assert replay.play.interval == presenter.REPLAY_INTERVAL_MS[True]
     assert replay.speed.label == "slow"
     ftlab.presenter(False)
     normal = widgets.replay("historygpt")
     assert normal.play.interval < replay.play.interval
-    assert "font-size:1.00em" in loss_widgets.uniform_choice_explorer(vocab_size=5).readout.value
+    assert "font-size:1.00em" in widgets.uniform_choice_explorer(vocab_size=5).readout.value
     ftlab.presenter()
 
 

@@ -1,7 +1,7 @@
 """`ftlab runs` and `ftlab run`: summarise and convert run files from the command line."""
 
 from ftlab.cli import main
-from ftlab.runs import load_run
+from ftlab.runs.run import load_run
 
 
 def test_runs_lists_the_shipped_recordings(capsys):

@@ -8,8 +8,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import ftlab  # noqa: E402
-from ftlab.early_stopping import checkpoint_steps, run_early_stopping  # noqa: E402
-from ftlab.plots import CurvePlot  # noqa: E402
+from ftlab.curves.early_stopping import checkpoint_steps, run_early_stopping  # noqa: E402
+from ftlab.curves.plots import CurvePlot  # noqa: E402
 
 
 @pytest.fixture(scope="module")

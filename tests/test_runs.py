@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import ftlab
-from ftlab.runs import CANONICAL, Run, load_run
+from ftlab.runs.run import CANONICAL, Run, load_run
 
 OPENAI_CSV = """step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy
 1,1.40411,0.69159,,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import ftlab
-from ftlab.runs import load_run
+from ftlab.runs.run import load_run
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,8 @@ def test_wheel_carries_the_runs_and_loads_them(tmp_path):
     wheel = next(tmp_path.glob("ftlab-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "ftlab/data/runs/marv.csv" in names and "ftlab/data/runs/SOURCES.md" in names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "ftlab").rglob("*.py")}
+    assert modules <= set(names), f"missing from the wheel: {sorted(modules - set(names))}"
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     code = ("import ftlab, sys; r = ftlab.load_sample('marv'); "

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ftlab import sampling
-from ftlab.sampling_widgets import distribution_entropy, sampling_explorer, sampling_numbers
-from ftlab.tinylm import load_pretrained
+from ftlab.widgets.sampling import distribution_entropy, sampling_explorer, sampling_numbers
+from ftlab.tinylm.model import load_pretrained
 
 
 def test_sampling_numbers_entropy_and_kept_tokens():

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ftlab.student import course_notebooks, prompt_for, write_student_copies
+from ftlab.course.copies import course_notebooks, prompt_for, write_student_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,9 @@ import pytest
 import ftlab
 from ftlab import tinylm
 from ftlab.losses import cross_entropy, softmax
-from ftlab.tinylm import Adam, Config, TinyLM, clip_gradients
-from ftlab.tinylm_text import (ASSISTANT, END, IGNORE_INDEX, USER, VOCAB_SIZE, contexts, decode,
+from ftlab.tinylm.model import Config, TinyLM
+from ftlab.tinylm.optim import Adam, clip_gradients
+from ftlab.tinylm.text import (ASSISTANT, END, IGNORE_INDEX, USER, VOCAB_SIZE, contexts, decode,
                                encode, normalise, render_chat, render_prompt)
 
 SMALL = Config(context_size=3, embedding_size=4, hidden_size=8)

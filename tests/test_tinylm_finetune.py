@@ -8,7 +8,7 @@ import pytest
 import ftlab
 from ftlab import tinylm
 from ftlab._data import data_dir
-from ftlab.tinylm import EarlyStopping
+from ftlab.tinylm.training import EarlyStopping
 
 
 @pytest.fixture(scope="module")

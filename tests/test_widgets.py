@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 
 import ftlab  # noqa: E402
 
-widgets = pytest.importorskip("ftlab.widgets")
+widgets = pytest.importorskip("ftlab.widgets.loss_curves")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ftlab._course import SETUP_CELL, colab_badge  # noqa: E402
+from ftlab.course.facts import SETUP_CELL, colab_badge  # noqa: E402
 
 HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
 

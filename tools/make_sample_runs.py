@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ftlab.runs import load_run  # noqa: E402
+from ftlab.runs.run import load_run  # noqa: E402
 
 # name -> (original file, meta the file itself cannot tell, (repository, commit, path))
 RUNS = {

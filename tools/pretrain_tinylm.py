@@ -27,9 +27,10 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ftlab.losses import cross_entropy  # noqa: E402
-from ftlab.tinylm import (PRETRAINED_NAME, Adam, Config, TinyLM, clip_gradients,  # noqa: E402
-                          one_blas_thread, pretrained_path, weights_hash)
-from ftlab.tinylm_text import ASSISTANT, END, SYSTEM, USER, contexts, encode  # noqa: E402
+from ftlab.tinylm.model import (PRETRAINED_NAME, Config, TinyLM, pretrained_path,  # noqa: E402
+                                weights_hash)
+from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread  # noqa: E402
+from ftlab.tinylm.text import ASSISTANT, END, SYSTEM, USER, contexts, encode  # noqa: E402
 
 
 def corpus_tokens():

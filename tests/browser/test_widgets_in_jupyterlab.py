@@ -25,22 +25,22 @@ BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgr
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 CELLS = [
-    "import ftlab.widgets\nreplay = ftlab.widgets.replay('patent-insights')\nreplay",
-    "stopping = ftlab.widgets.early_stopping_explorer('patent-insights')\nstopping",
+    "import ftlab.widgets.loss_curves\nreplay = ftlab.widgets.loss_curves.replay('patent-insights')\nreplay",
+    "stopping = ftlab.widgets.loss_curves.early_stopping_explorer('patent-insights')\nstopping",
 ]
 
 # The other explorers of the course, one cell each, photographed for the README's gallery.
 GALLERY = {
-    "probability_explorer": "from ftlab.loss_widgets import correct_probability_explorer\n"
+    "probability_explorer": "from ftlab.widgets.losses import correct_probability_explorer\n"
                             "correct_probability_explorer(vocab_size=10)",
-    "perplexity_explorer": "from ftlab.loss_widgets import loss_perplexity_explorer\n"
+    "perplexity_explorer": "from ftlab.widgets.losses import loss_perplexity_explorer\n"
                            "loss_perplexity_explorer(vocab_size=50)",
     "polling_explorer": "import ftlab\nftlab.polling_explorer('marv')",
-    "cost_explorer": "from ftlab.chat_widgets import cost_explorer\ncost_explorer()",
+    "cost_explorer": "from ftlab.widgets.chat import cost_explorer\ncost_explorer()",
     "augmentation_explorer": "from ftlab._data import data_dir\n"
-                             "from ftlab.augment_widgets import augmentation_explorer\n"
+                             "from ftlab.widgets.augment import augmentation_explorer\n"
                              "augmentation_explorer(ftlab.read_chat_jsonl(data_dir() / 'chat' / 'marv_train.jsonl'))",
-    "sampling_explorer": "from ftlab import tinylm\nfrom ftlab.sampling_widgets import sampling_explorer\n"
+    "sampling_explorer": "from ftlab import tinylm\nfrom ftlab.widgets.sampling import sampling_explorer\n"
                          "sampling_explorer(tinylm.load_pretrained(), 'The quick brown fox ')",
 }
 TEXT_ONLY = {"augmentation_explorer"}  # shows its variants as HTML, no figure

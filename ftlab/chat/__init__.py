@@ -1,0 +1,31 @@
+"""Chat training data (notebook 05): JSONL files read and written safely, checks, tokens, cost, splits.
+
+``read_chat_jsonl(path)`` reads a file and reports every line it cannot read; ``validate_chat``
+checks it the way a fine-tuning service does and estimates tokens and cost; ``chat_stats`` and
+``find_duplicates`` measure consistency, diversity and leakage; ``split_chat`` makes a leak-free
+validation set.
+"""
+
+from ftlab._lazy import lazy_exports
+
+_EXPORTS = {
+    "read_chat_jsonl": "files",
+    "iter_jsonl": "files",
+    "write_chat_jsonl": "files",
+    "to_chat": "files",
+    "ChatRecords": "files",
+    "split_chat": "files",
+    "content_text": "messages",
+    "validate_chat": "validate",
+    "ChatReport": "validate",
+    "count_tokens": "tokens",
+    "get_encoding": "tokens",
+    "encoding_name_for_model": "tokens",
+    "estimate_training": "tokens",
+    "default_epochs": "tokens",
+    "chat_stats": "summary",
+    "distinct_n": "summary",
+    "find_duplicates": "duplicates",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

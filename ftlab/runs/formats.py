@@ -1,0 +1,54 @@
+"""The formats ``load_run`` understands, the column names each uses, and the error it raises.
+
+Kept apart from the readers so that every reader speaks the same vocabulary and every error ends
+with the same list of formats.
+"""
+
+FORMATS = {
+    "openai_csv": "OpenAI results CSV (step,train_loss,train_accuracy,valid_loss,"
+                  "valid_mean_token_accuracy), raw or base64 as files.content() returns it",
+    "openai_events": "OpenAI fine-tuning events: a list of event dicts/SDK objects or a page "
+                     "{'data': [...], 'has_more': ...}, any order",
+    "openai_event_log": "a printed event log: lines like '1734182951: Step 1/84: training "
+                        "loss=3.57' or 'Event ID: / Message: / Additional Data:' blocks",
+    "openai_checkpoints": "OpenAI fine_tuning.job.checkpoint objects (a list or a page)",
+    "openai_legacy_csv": "legacy /v1/fine-tunes compiled_results.csv (training_loss, "
+                         "validation_loss, ...)",
+    "hf_trainer_state": "Hugging Face / TRL trainer_state.json (log_history)",
+    "table": "any CSV or DataFrame with a step column and loss columns (column_map= names them)",
+    "ftlab": "ftlab's own run format ('# ftlab run {meta}' then CSV), written by Run.save",
+}
+
+OPENAI_CSV_MAP = {"valid_mean_token_accuracy": "valid_accuracy",
+                  "train_mean_token_accuracy": "train_accuracy",
+                  "full_valid_mean_token_accuracy": "full_valid_accuracy"}
+LEGACY_MAP = {"training_loss": "train_loss", "training_token_accuracy": "train_accuracy",
+              "validation_loss": "valid_loss", "validation_token_accuracy": "valid_accuracy"}
+# Column names seen in generic logs, lower-cased -> canonical name.
+TABLE_ALIASES = {
+    "train_loss": "train_loss", "loss": "train_loss", "training_loss": "train_loss",
+    "train/loss": "train_loss",
+    "train_accuracy": "train_accuracy", "train_acc": "train_accuracy", "accuracy": "train_accuracy",
+    "mean_token_accuracy": "train_accuracy", "train_mean_token_accuracy": "train_accuracy",
+    "training_token_accuracy": "train_accuracy",
+    "valid_loss": "valid_loss", "val_loss": "valid_loss", "validation_loss": "valid_loss",
+    "eval_loss": "valid_loss", "eval/loss": "valid_loss",
+    "valid_accuracy": "valid_accuracy", "val_accuracy": "valid_accuracy",
+    "val_acc": "valid_accuracy", "eval_accuracy": "valid_accuracy",
+    "valid_mean_token_accuracy": "valid_accuracy", "eval_mean_token_accuracy": "valid_accuracy",
+    "validation_token_accuracy": "valid_accuracy",
+    "full_valid_loss": "full_valid_loss", "full_valid_accuracy": "full_valid_accuracy",
+    "full_valid_mean_token_accuracy": "full_valid_accuracy", "epoch": "epoch",
+}
+STEP_NAMES = ("step", "steps", "global_step", "iteration", "iter")
+LOSS_COLUMNS = ("train_loss", "valid_loss", "full_valid_loss")
+FTLAB_HEADER = "# ftlab run "
+
+
+def fail(label, problem, fix=""):
+    """A ValueError that names the source and says what was expected and which formats exist."""
+    known = ", ".join(FORMATS)
+    text = f"{label}: {problem}"
+    if fix:
+        text += f". {fix}"
+    return ValueError(f"{text}. (load_run reads: {known}; see ftlab.runs.formats.FORMATS)")

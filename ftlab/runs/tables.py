@@ -1,0 +1,235 @@
+"""Readers of tabular logs: any CSV or DataFrame of steps, OpenAI's results CSV, the legacy
+``compiled_results.csv``, ftlab's own run format, and Hugging Face ``trainer_state.json`` (whose
+``log_history`` is a table written as JSON). Each returns ``(metrics, meta)``.
+
+>>> metrics, meta = read_table("iteration,loss\\n0,2.5\\n10,1.5\\n", "demo")
+>>> metrics["train_loss"].tolist(), meta["format"]
+([2.5, 1.5], 'table')
+"""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+
+from ftlab.runs.formats import (FTLAB_HEADER, LEGACY_MAP, LOSS_COLUMNS, OPENAI_CSV_MAP,
+                                STEP_NAMES, TABLE_ALIASES, fail)
+
+# pandas 3 parses floats exactly by default (and deprecates the option); older pandas needs it.
+EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
+
+def read_table(content, label, column_map=None, rename=None, fmt="table"):
+    """A CSV text or DataFrame with a step column -> metrics indexed by step."""
+    if isinstance(content, str):
+        table = _read_csv(content, label)
+        first_row = 2  # line number of the first data row (line 1 is the header)
+    elif isinstance(content, pd.DataFrame):
+        table, first_row = content.copy(), None
+    elif isinstance(content, list) and all(isinstance(row, dict) for row in content):
+        table, first_row = pd.DataFrame(content), None  # records: one dict per step
+    else:
+        raise fail(label, f"is a {type(content).__name__}, not a table of steps")
+    names = [str(c).strip() for c in table.columns]
+    mapping = {src: dst for src, dst in (rename or {}).items() if src in names}
+    if column_map:
+        missing = [c for c in column_map if c not in names]
+        if missing:
+            raise fail(label, f"column_map names {missing}, which are not columns "
+                              f"(columns: {', '.join(names)})")
+        mapping.update(column_map)
+    if fmt == "table":
+        for col in names:
+            if col not in mapping and col.lower() in TABLE_ALIASES:
+                mapping[col] = TABLE_ALIASES[col.lower()]
+    step_col = _step_column(names, mapping, label)
+    mapping.pop(step_col, None)  # the step column becomes the index, under its own name
+    renamed = [mapping.get(c, c) for c in names]
+    twice = sorted({c for c in renamed if renamed.count(c) > 1})
+    if twice:
+        raise fail(label, f"several columns would be called {twice}",
+                   "Pass column_map= to say which is which")
+    if fmt == "table" and not set(renamed) & set(LOSS_COLUMNS):
+        raise fail(label, f"has no loss column (columns: {', '.join(names)})",
+                   "Name them with column_map={'your_column': 'train_loss'}")
+    # One pass over the columns, collecting arrays: far cheaper than editing a DataFrame.
+    data, steps = {}, None
+    for src, dst, (_, column) in zip(names, renamed, table.items()):
+        if src == step_col:
+            steps = _check_steps(_numeric(column, src, label, first_row), label, first_row)
+        elif dst in _CANONICAL_NUMERIC:
+            data[dst] = _numeric(column, src, label, first_row).to_numpy()
+        else:
+            data[dst] = column.to_numpy()
+    return pd.DataFrame(data, index=pd.Index(steps, name="step")), {"format": fmt}
+
+
+_CANONICAL_NUMERIC = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy",
+                      "full_valid_loss", "full_valid_accuracy", "epoch")
+
+
+def _read_csv(text, label):
+    try:
+        table = pd.read_csv(io.StringIO(text), skip_blank_lines=True, **EXACT_FLOATS)
+    except pd.errors.EmptyDataError:
+        raise fail(label, "is empty", "Give a CSV with a header line and rows") from None
+    except (pd.errors.ParserError, ValueError) as err:
+        raise fail(label, f"is not a well-formed CSV ({str(err).strip()})") from None
+    if table.empty:
+        raise fail(label, "has a header but no rows", "The run has no steps yet")
+    return table
+
+
+def _step_column(names, mapping, label):
+    chosen = [src for src, dst in mapping.items() if dst == "step"]
+    if chosen:
+        return chosen[0]
+    for col in names:
+        if col.lower() in STEP_NAMES:
+            return col
+    raise fail(label, f"has no step column (columns: {', '.join(names)})",
+               "Add one, or name it with column_map={'your_column': 'step'}")
+
+
+def _show(value):
+    """A cell as the user wrote it: numpy scalars shown as plain Python values."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _where(position, first_row):
+    return f"line {position + first_row}" if first_row else f"row {position}"
+
+
+def _numeric(column, name, label, first_row):
+    if pd.api.types.is_numeric_dtype(column.dtype) and column.dtype != bool:
+        return column
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna() & (column.astype(str).str.strip() != "")
+    if bad.any():
+        pos = int(np.argmax(bad.to_numpy()))
+        cell = _show(column.iloc[pos])
+        raise fail(label, f"{_where(pos, first_row)}, column {name}: {cell!r} is not a number",
+                   "Every metric cell must be a number or empty")
+    return values.astype(np.float64)
+
+
+def _check_steps(steps, label, first_row):
+    values = steps.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values > 2**53)
+    if bad.any():
+        pos = int(np.argmax(bad))
+        cell = _show(steps.iloc[pos])
+        raise fail(label, f"{_where(pos, first_row)}: step {cell!r} is not a step number",
+                   "Steps must be whole numbers 0, 1, 2, ...")
+    ints = values.astype(np.int64)
+    if len(ints) > 1 and not (np.diff(ints) > 0).all():
+        seen = pd.Index(ints).duplicated()
+        if seen.any():
+            pos = int(np.argmax(seen))
+            raise fail(label, f"{_where(pos, first_row)}: step {ints[pos]} appears twice",
+                       "Each step needs one row; drop or merge the duplicates")
+    return ints
+
+
+def read_openai_csv(content, label, column_map=None):
+    metrics, meta = read_table(content, label, column_map, OPENAI_CSV_MAP, "openai_csv")
+    if len(metrics):
+        meta["total_steps"] = int(metrics.index.max())
+    return metrics, meta
+
+
+def read_legacy_csv(content, label, column_map=None):
+    metrics, meta = read_table(content, label, column_map, LEGACY_MAP, "openai_legacy_csv")
+    meta["total_steps"] = int(metrics.index.max())
+    # Legacy classification metrics are computed only at the end of each epoch.
+    marks = [c for c in metrics.columns if c.startswith("classification/")]
+    if marks:
+        ends = metrics.index[metrics[marks].notna().any(axis=1)]
+        meta["epoch_end_steps"] = [int(s) for s in ends]
+        gaps = set(np.diff([0, *ends]).tolist())
+        if len(ends) and len(gaps) == 1:
+            meta["steps_per_epoch"] = int(gaps.pop())
+    return metrics, meta
+
+
+def read_ftlab(content, label, column_map=None):
+    header, _, body = content.lstrip().partition("\n")
+    try:
+        meta = json.loads(header[len(FTLAB_HEADER):])
+    except json.JSONDecodeError as err:
+        raise fail(label, f"line 1: the ftlab meta header is not JSON ({err.msg})") from None
+    if not isinstance(meta, dict):
+        raise fail(label, "line 1: the ftlab meta header must be a JSON object")
+    try:
+        table = pd.read_csv(io.StringIO(body), **EXACT_FLOATS)
+    except (pd.errors.ParserError, ValueError) as err:
+        raise fail(label, f"the metrics after line 1 are not a CSV ({str(err).strip()})") from None
+    if "step" not in table.columns:
+        raise fail(label, "line 2: the metrics header has no step column")
+    for col in [c for c in table.columns if c in _CANONICAL_NUMERIC]:
+        table[col] = _numeric(table[col], col, label, 3)
+    table.index = pd.Index(_check_steps(table.pop("step"), label, 3), name="step")
+    return table, meta
+
+
+def read_trainer_state(state, label, column_map=None):
+    """Hugging Face ``trainer_state.json``: train and eval entries of ``log_history`` by step."""
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise fail(label, "is not a trainer_state.json (no 'log_history' list)")
+    rows, summary = {}, {}
+    for n, entry in enumerate(state["log_history"]):
+        if not isinstance(entry, dict) or "step" not in entry:
+            raise fail(label, f"log_history[{n}] has no 'step'")
+        if "train_runtime" in entry:  # the end-of-training summary, not a step's metrics
+            summary = {k: v for k, v in entry.items()}
+            continue
+        eval_entry = any(k.startswith("eval_") for k in entry)
+        row = rows.setdefault(_int_step(entry["step"], label, f"log_history[{n}]"), {})
+        for key, value in entry.items():
+            if key == "step":
+                continue
+            name = _hf_name(key, eval_entry)
+            if name in row and name != "epoch" and row[name] != value:
+                raise fail(label, f"log_history[{n}]: step {entry['step']} has two values "
+                                  f"for {key}")
+            row.setdefault(name, value)
+    if not rows:
+        raise fail(label, "has an empty log_history: no step was logged")
+    metrics = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    for col in metrics.columns:
+        metrics[col] = _numeric(metrics[col], col, label, None)
+    metrics.index.name = "step"
+    meta = {"format": "hf_trainer_state"}
+    for src, dst in (("global_step", "global_step"), ("max_steps", "total_steps"),
+                     ("num_train_epochs", "n_epochs"), ("train_batch_size", "batch_size"),
+                     ("logging_steps", "logging_steps"), ("eval_steps", "eval_steps"),
+                     ("save_steps", "save_steps"), ("best_metric", "best_metric"),
+                     ("best_global_step", "best_global_step"),
+                     ("best_model_checkpoint", "best_model_checkpoint")):
+        if state.get(src) is not None:
+            meta[dst] = state[src]
+    early = (state.get("stateful_callbacks") or {}).get("EarlyStoppingCallback")
+    if isinstance(early, dict):
+        meta["early_stopping"] = {**early.get("args", {}), **early.get("attributes", {})}
+    if summary:
+        meta["summary"] = summary
+    return metrics, meta
+
+
+def _hf_name(key, eval_entry):
+    if key in ("loss", "mean_token_accuracy") and not eval_entry:
+        return {"loss": "train_loss", "mean_token_accuracy": "train_accuracy"}[key]
+    if key in ("eval_loss", "eval_mean_token_accuracy", "eval_accuracy"):
+        return "valid_loss" if key == "eval_loss" else "valid_accuracy"
+    return key
+
+
+def _int_step(value, label, where):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise fail(label, f"{where}: step {value!r} is not a number") from None
+    if not np.isfinite(number) or number != round(number) or number < 0 or number > 2**53:
+        raise fail(label, f"{where}: step {value!r} is not a whole non-negative number")
+    return int(number)

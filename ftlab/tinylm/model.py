@@ -1,0 +1,308 @@
+"""A tiny character-level language model in numpy that you can really fine-tune on a CPU.
+
+The model is the neural language model of Bengio et al. (2003): to predict the next character it
+looks up a vector for each of the previous ``context_size`` characters, concatenates them, and
+feeds them through one hidden layer::
+
+    x      = [E[c_1], ..., E[c_C]]          (C·d numbers: the context, embedded)
+    h      = tanh(x W1 + b1)                (hidden layer)
+    logits = h W2 + b2                      (one score per vocabulary entry)
+    loss   = cross_entropy(logits, target)  (ftlab.cross_entropy, assistant tokens only)
+
+The backward pass is written out by hand below, and Adam with gradient clipping
+(``ftlab.tinylm.optim``) updates the weights. Everything is float32 (float64 for the gradient check in the tests).
+
+>>> model = TinyLM(Config(context_size=4, embedding_size=8, hidden_size=16), seed=0)
+>>> round(model.perplexity("hello world"))  # untrained: about the vocabulary size
+102
+
+Use ``load_pretrained()`` for a model that already knows English spelling, ``model.finetune(...)``
+(see ``ftlab.tinylm.training``) to teach it a chat task, and ``model.generate(...)`` to talk to it.
+"""
+
+import copy as _copy
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ftlab import sampling
+from ftlab._files import atomic_write, refuse_existing
+from ftlab.losses import cross_entropy
+from ftlab.tinylm.optim import one_blas_thread
+from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB, VOCAB_SIZE, contexts, decode,
+                               encode, render_chat, render_prompt, token_label)
+
+FORMAT_VERSION = 1
+PRETRAINED_NAME = "tinylm-char-v1"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes of the model. The defaults are the shipped pretrained model's."""
+
+    context_size: int = 16
+    embedding_size: int = 24
+    hidden_size: int = 256
+    vocab_size: int = VOCAB_SIZE
+
+
+# ----------------------------------------------------------------------------- model
+
+
+class TinyLM:
+    """A Bengio-style MLP language model over characters. ``params`` maps names to arrays."""
+
+    def __init__(self, config=None, *, seed=0, dtype=np.float32):
+        self.config = config or Config()
+        self.dtype = np.dtype(dtype)
+        c = self.config
+        if c.vocab_size != VOCAB_SIZE:
+            raise ValueError(f"vocab_size must be {VOCAB_SIZE} (the character vocabulary)")
+        rng = np.random.default_rng(seed)
+        fan_in = c.context_size * c.embedding_size
+        self.params = {
+            "embedding": rng.standard_normal((c.vocab_size, c.embedding_size)),
+            # tanh's gain 5/3 keeps the hidden activations in its responsive range
+            "W1": rng.standard_normal((fan_in, c.hidden_size)) * (5 / 3) / math.sqrt(fan_in),
+            "b1": np.zeros(c.hidden_size),
+            # small output weights: every token starts equally likely, loss ≈ ln(vocab_size)
+            "W2": rng.standard_normal((c.hidden_size, c.vocab_size)) * 0.01,
+            "b2": np.zeros(c.vocab_size),
+        }
+        self.params = {k: v.astype(self.dtype) for k, v in self.params.items()}
+        self.checkpoints = []  # filled by finetune: one copy of the weights per epoch
+        self.info = {}  # where the weights came from (pretraining corpus, fine-tuning runs)
+
+    def __repr__(self):
+        c = self.config
+        return (f"TinyLM(context={c.context_size} chars, embedding={c.embedding_size}, "
+                f"hidden={c.hidden_size}, vocab={c.vocab_size}, parameters={self.n_params:,})")
+
+    @property
+    def n_params(self):
+        return sum(p.size for p in self.params.values())
+
+    def copy(self):
+        """An independent copy: fine-tune it without touching this model's weights."""
+        twin = _copy.copy(self)
+        twin.params = {k: v.copy() for k, v in self.params.items()}
+        twin.checkpoints = list(self.checkpoints)
+        twin.info = _copy.deepcopy(self.info)
+        return twin
+
+    # ------------------------------------------------------------------------- forward/backward
+
+    def forward(self, ctx):
+        """Logits for each row of context token ids ``ctx`` (N, C); also the cache for backward."""
+        p = self.params
+        x = p["embedding"][ctx].reshape(len(ctx), -1)
+        h = np.tanh(x @ p["W1"] + p["b1"])
+        logits = h @ p["W2"] + p["b2"]
+        return logits, (ctx, x, h)
+
+    def backward(self, cache, dlogits):
+        """Gradients of the loss w.r.t. every parameter, given dloss/dlogits. Chain rule, by hand."""
+        ctx, x, h = cache
+        p = self.params
+        grads = {"W2": h.T @ dlogits, "b2": dlogits.sum(axis=0)}
+        dpre = (dlogits @ p["W2"].T) * (1 - h * h)  # tanh'(a) = 1 - tanh(a)²
+        grads["W1"] = x.T @ dpre
+        grads["b1"] = dpre.sum(axis=0)
+        dx = (dpre @ p["W1"].T).reshape(-1, self.config.embedding_size)
+        # The lookup E[c] is a product onehot(c) @ E, so dE = onehot.T @ dx: rows of dx added
+        # into the rows of the characters that were looked up (a repeated character adds twice).
+        onehot = np.zeros((dx.shape[0], self.config.vocab_size), dtype=dx.dtype)
+        onehot[np.arange(dx.shape[0]), ctx.ravel()] = 1
+        grads["embedding"] = onehot.T @ dx
+        return grads
+
+    def loss_and_grads(self, ctx, targets):
+        """Mean cross-entropy over counted targets, its gradients, and the logits.
+
+        dloss/dlogits of the mean cross-entropy is (softmax(logits) - onehot(target)) / n_counted
+        on counted rows and 0 on ignored rows: the same masking ``ftlab.cross_entropy`` applies.
+        """
+        logits, cache = self.forward(ctx)
+        loss = float(cross_entropy(logits, targets, ignore_index=IGNORE_INDEX))
+        counted = targets != IGNORE_INDEX
+        n = int(counted.sum())
+        dlogits = np.exp(logits - logits.max(axis=1, keepdims=True))
+        dlogits /= dlogits.sum(axis=1, keepdims=True)
+        rows = np.flatnonzero(counted)
+        dlogits[rows, targets[rows]] -= 1
+        dlogits[~counted] = 0
+        dlogits /= max(n, 1)
+        return loss, self.backward(cache, dlogits), logits
+
+    # ------------------------------------------------------------------------- using the model
+
+    def _tokens_of(self, prompt, reply_so_far=""):
+        if isinstance(prompt, str):
+            return encode(prompt + reply_so_far), False
+        chat = prompt if not isinstance(prompt, list) else {"messages": prompt}
+        return np.concatenate([render_prompt(chat), encode(reply_so_far)]), True
+
+    def next_token_logits(self, prompt, reply_so_far=""):
+        """Logits (float64, one per vocabulary entry) for the token after ``prompt``.
+
+        ``prompt`` is text, or a chat (messages list or record): then the logits are those of the
+        next character of the assistant's reply, after ``reply_so_far``.
+        """
+        tokens, _ = self._tokens_of(prompt, reply_so_far)
+        ctx = contexts(np.append(tokens, 0), self.config.context_size)[-1:]
+        return self.forward(ctx)[0][0].astype(np.float64)
+
+    def next_token_distribution(self, prompt, reply_so_far="", *, temperature=1.0, top_p=1.0,
+                                top_k=None):
+        """Probability of each next token as a pandas Series, most likely first.
+
+        The index holds readable labels ('␣' for space, '⏎' for newline, '<|end|>').
+        """
+        import pandas as pd
+
+        probs = sampling.filtered_distribution(self.next_token_logits(prompt, reply_so_far),
+                                               temperature, top_p, top_k)
+        order = np.argsort(-probs, kind="stable")
+        return pd.Series(probs[order], index=[token_label(i) for i in order], name="probability")
+
+    def generate(self, prompt, *, max_tokens=200, temperature=1.0, top_p=1.0, top_k=None,
+                 seed=0, details=False):
+        """Continue ``prompt`` (text) or answer a chat (messages list or record).
+
+        A chat reply stops at ``<|end|>`` (``finish_reason="stop"``) or after ``max_tokens``
+        characters (``"length"``). Same seed, same text; ``temperature=0`` is greedy. With
+        ``details=True`` returns a dict with ``text``, ``finish_reason`` and ``n_tokens``.
+        """
+        tokens, is_chat = self._tokens_of(prompt)
+        rng = np.random.default_rng(seed)
+        window = list(np.concatenate([np.zeros(self.config.context_size, np.int64), tokens])
+                      [-self.config.context_size:])
+        out, finish = [], "length"
+        for _ in range(int(max_tokens)):
+            logits = self.forward(np.array([window]))[0][0].astype(np.float64)
+            token = sampling.sample(logits, temperature, top_p, top_k, rng=rng)
+            if token == END and is_chat:
+                finish = "stop"
+                break
+            out.append(token)
+            window = window[1:] + [token]
+        text = decode(out)
+        return {"text": text, "finish_reason": finish, "n_tokens": len(out)} if details else text
+
+    def _scored_tokens(self, data):
+        """(tokens, targets) pairs: text is scored on every character, chats on assistant tokens."""
+        if isinstance(data, str):
+            tokens = encode(data)
+            return [(tokens, tokens)]
+        if isinstance(data, dict) or (isinstance(data, list) and data and isinstance(data[0], dict)
+                                      and "role" in data[0]):
+            data = [data if isinstance(data, dict) else {"messages": data}]
+        return [render_chat(r, where=f"record {i}") for i, r in enumerate(data)]
+
+    def evaluate(self, data, *, batch_tokens=8192):
+        """Loss, perplexity and token accuracy on text or chat records (assistant tokens only).
+
+        Returns a dict: ``loss`` (mean cross-entropy, nats), ``perplexity`` (e^loss),
+        ``token_accuracy`` and ``n_tokens`` (how many targets were scored).
+        """
+        pairs = self._scored_tokens(data)
+        ctx = np.concatenate([contexts(t, self.config.context_size) for t, _ in pairs])
+        targets = np.concatenate([y for _, y in pairs])
+        keep = targets != IGNORE_INDEX  # rows the loss ignores need no forward pass
+        ctx, targets = ctx[keep], targets[keep]
+        if not len(targets):
+            raise ValueError("nothing to score: no assistant tokens with weight 1 in these records")
+        total, hits = 0.0, 0
+        with one_blas_thread():
+            for start in range(0, len(targets), batch_tokens):
+                logits, _ = self.forward(ctx[start:start + batch_tokens])
+                y = targets[start:start + batch_tokens]
+                total += float(cross_entropy(logits, y, reduction="sum"))
+                hits += int((logits.argmax(axis=1) == y).sum())
+        loss = total / len(targets)
+        return {"loss": loss, "perplexity": math.exp(loss),
+                "token_accuracy": hits / len(targets), "n_tokens": int(len(targets))}
+
+    def perplexity(self, data):
+        """e^(mean cross-entropy) on text (every character) or chat records (assistant tokens)."""
+        return self.evaluate(data)["perplexity"]
+
+    def finetune(self, train, valid=None, **kwargs):
+        """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``."""
+        from ftlab.tinylm.training import finetune
+
+        return finetune(self, train, valid, **kwargs)
+
+    # ------------------------------------------------------------------------- files
+
+    def save(self, path, *, overwrite=False, info=None):
+        """Write the weights (``.npz``) and a ``.json`` with config, format version and hash."""
+        path = Path(path).with_suffix(".npz")
+        meta_path = path.with_suffix(".json")
+        for p in (path, meta_path):  # check both before writing either
+            refuse_existing(p, overwrite)
+        meta = {"format_version": FORMAT_VERSION, "config": asdict(self.config),
+                "vocab": "".join(VOCAB[6:]), "sha256": weights_hash(self.params),
+                "info": {**self.info, **(info or {})}}
+        atomic_write(path, lambda f: np.savez(f, **self.params), overwrite=True, binary=True)
+        atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n"),
+                     overwrite=True)
+        return path
+
+
+def weights_hash(params):
+    """sha256 over the weights' names, dtypes, shapes and bytes (independent of zip timestamps)."""
+    digest = hashlib.sha256()
+    for name in sorted(params):
+        arr = np.ascontiguousarray(params[name])
+        digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+def load(path):
+    """Load a model written by ``TinyLM.save``, checking the format version and the hash."""
+    path = Path(path).with_suffix(".npz")
+    meta_path = path.with_suffix(".json")
+    for p in (path, meta_path):
+        if not p.exists():
+            raise FileNotFoundError(f"{p} is missing: a tinylm model is a .npz with a .json beside it")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{meta_path}: format_version {meta.get('format_version')!r}, but this "
+                         f"ftlab reads version {FORMAT_VERSION}; upgrade ftlab or re-create the file")
+    if meta.get("vocab") != "".join(VOCAB[6:]):
+        raise ValueError(f"{meta_path}: the model was trained with a different character vocabulary")
+    with np.load(path) as arrays:
+        params = {k: arrays[k] for k in arrays.files}
+    if weights_hash(params) != meta.get("sha256"):
+        raise ValueError(f"{path}: the weights' sha256 does not match {meta_path.name}; the file is "
+                         "damaged or was changed. Reinstall ftlab or re-create it with "
+                         "tools/pretrain_tinylm.py")
+    model = TinyLM(Config(**meta["config"]), dtype=params["W1"].dtype)
+    expected = {k: v.shape for k, v in model.params.items()}
+    if {k: v.shape for k, v in params.items()} != expected:
+        raise ValueError(f"{path}: weight shapes do not match the config in {meta_path.name}")
+    model.params = params
+    model.info = {"name": path.stem, **meta.get("info", {})}
+    return model
+
+
+def pretrained_path():
+    from ftlab._data import data_dir
+
+    return data_dir() / "models" / f"{PRETRAINED_NAME}.npz"
+
+
+def load_pretrained():
+    """A fresh copy of ftlab's pretrained model (trained on Python's documentation text).
+
+    >>> load_pretrained().generate("The value of", max_tokens=0)
+    ''
+    """
+    return load(pretrained_path())
+

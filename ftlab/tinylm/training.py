@@ -1,0 +1,266 @@
+"""Fine-tune a ``TinyLM`` on chat records with the knobs of a hosted fine-tuning service.
+
+``finetune(model, train, valid, n_epochs=3, batch_size=4, learning_rate_multiplier=1.0, seed=0)``
+does what a hosted job does, on your CPU:
+
+- each epoch shuffles the training examples (by ``seed``) and cuts them into batches of
+  ``batch_size`` examples; one optimiser step per batch, so ``steps per epoch = ceil(n / batch)``;
+- the loss of a step is the mean cross-entropy over the batch's **assistant tokens** (weight-0
+  replies and prompts masked with ``ignore_index``); Adam with learning rate
+  ``BASE_LEARNING_RATE × learning_rate_multiplier``, gradients clipped to norm 1;
+- every ``eval_every`` steps the loss on a random sample of validation examples
+  (``valid_loss``, ``valid_accuracy``), and at each epoch end on the whole validation set
+  (``full_valid_loss``, ``full_valid_accuracy``) plus a checkpoint of the weights, kept in memory;
+- callbacks see every step and may stop training (``EarlyStopping`` below).
+
+The result is a ``Run`` in the same shape as a recorded OpenAI job, so ``plot_runs``, ``diagnose``
+and the early-stopping tools work on it.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread
+from ftlab.tinylm.text import IGNORE_INDEX, contexts, render_chat
+
+BASE_LEARNING_RATE = 2e-3
+MAX_GRAD_NORM = 1.0
+
+
+@dataclass
+class TrainingState:
+    """What a callback sees after each step. Set ``stop_training = True`` to end training."""
+
+    model: object
+    step: int
+    epoch: int
+    total_steps: int
+    metrics: dict
+    history: list
+    stop_training: bool = False
+
+
+class EarlyStopping:
+    """Stop fine-tuning when ``monitor`` stops improving, by ``ftlab.simulate_early_stopping``'s rule.
+
+    The rule is Keras's: an evaluation improves when ``value + min_delta < best``; after
+    ``patience`` evaluations in a row without improvement training stops. ``monitor`` is
+    ``"full_valid_loss"`` (whole validation set, once per epoch) or ``"valid_loss"`` (a
+    validation sample every ``eval_every`` steps). Use with ``restore_best=True`` to keep the
+    best epoch's weights.
+    """
+
+    def __init__(self, patience=1, min_delta=0.0, monitor="full_valid_loss"):
+        if monitor not in ("full_valid_loss", "valid_loss"):
+            raise ValueError(f"monitor must be 'full_valid_loss' or 'valid_loss', got {monitor!r}")
+        self.patience, self.min_delta, self.monitor = patience, min_delta, monitor
+        self.values, self.steps, self.stopped_step = [], [], None
+
+    def __call__(self, state):
+        from ftlab.curves.early_stopping import simulate_early_stopping
+
+        value = state.metrics.get(self.monitor, math.nan)
+        if value is None or not math.isfinite(value):
+            return
+        self.values.append(float(value))
+        self.steps.append(state.step)
+        result = simulate_early_stopping(self.values, patience=self.patience,
+                                         min_delta=self.min_delta)
+        if result.stopped_index is not None:
+            state.stop_training = True
+            self.stopped_step = state.step
+
+
+@dataclass
+class _Examples:
+    """Chat records rendered once: per example the context matrix and the targets."""
+
+    ctx: list = field(default_factory=list)
+    targets: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, records, context_size, what):
+        if records is None:
+            return None
+        records = list(records)
+        if not records:
+            raise ValueError(f"{what} has no examples")
+        ex = cls()
+        for i, record in enumerate(records):
+            tokens, targets = render_chat(record, where=f"{what} example {i}")
+            # Rows whose target is ignored add exactly 0 to the loss and its gradient, so they
+            # need no forward pass: keep only the assistant tokens (about half of a chat).
+            counted = targets != IGNORE_INDEX
+            ex.ctx.append(contexts(tokens, context_size)[counted])
+            ex.targets.append(targets[counted])
+        if not any(len(t) for t in ex.targets):
+            raise ValueError(f"{what}: no example has an assistant reply to train on "
+                             "(every assistant message is missing or has weight 0)")
+        return ex
+
+    def __len__(self):
+        return len(self.ctx)
+
+    def batch(self, indices):
+        return (np.concatenate([self.ctx[i] for i in indices]),
+                np.concatenate([self.targets[i] for i in indices]))
+
+
+def _score(model, examples, indices):
+    """Loss and token accuracy over the assistant tokens of some examples (no training)."""
+    from ftlab.losses import cross_entropy
+
+    ctx, targets = examples.batch(indices)
+    if not len(targets):  # only weight-0 replies in this sample
+        return math.nan, math.nan
+    logits, _ = model.forward(ctx)
+    return float(cross_entropy(logits, targets)), float((logits.argmax(axis=1) == targets).mean())
+
+
+def _whole(x, low):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= low
+
+
+def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every):
+    if not _whole(n_epochs, 1) or n_epochs > 1000:
+        raise ValueError(f"n_epochs must be a whole number from 1 to 1000, got {n_epochs!r}")
+    if not _whole(batch_size, 1):
+        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
+    if not isinstance(learning_rate_multiplier, (int, float, np.number)) or \
+            not 0 < learning_rate_multiplier < math.inf:
+        raise ValueError(f"learning_rate_multiplier must be a number > 0, got "
+                         f"{learning_rate_multiplier!r}")
+    if eval_every is not None and not _whole(eval_every, 1):
+        raise ValueError(f"eval_every must be a positive whole number or None, got {eval_every!r}")
+
+
+def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rate_multiplier=1.0,
+             seed=0, eval_every=None, valid_sample_size=None, callbacks=None, progress=True,
+             restore_best=False, name=None):
+    """Fine-tune ``model`` in place on chat records ``train``; returns a ``Run``.
+
+    ``valid`` (chat records) adds ``valid_loss``/``valid_accuracy`` on a sample of
+    ``valid_sample_size`` examples (default: ``max(batch_size, 8)``) every ``eval_every`` steps
+    (default: about 4 times per epoch) and ``full_valid_*`` on all of them at each epoch end.
+    ``restore_best=True`` leaves the model with the epoch checkpoint of lowest full validation
+    loss instead of the last weights. The same seed gives the same run.
+    """
+    _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every)
+    start_time = time.perf_counter()
+    c = model.config.context_size
+    train_ex = _Examples.of(train, c, "train")
+    valid_ex = _Examples.of(valid, c, "valid")
+    n = len(train_ex)
+    batch_size = min(int(batch_size), n)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total_steps = steps_per_epoch * int(n_epochs)
+    eval_every = int(eval_every or max(1, steps_per_epoch // 4))
+    sample_size = min(len(valid_ex), valid_sample_size or max(batch_size, 8)) if valid_ex else 0
+    lr = BASE_LEARNING_RATE * learning_rate_multiplier
+    shuffle_rng = np.random.default_rng([seed, 0])  # two streams: evaluating more or less often
+    valid_rng = np.random.default_rng([seed, 1])  # must not change which batches training sees
+    optimizer = Adam(model.params, lr=lr)
+    callbacks = list(callbacks or [])
+    if valid_ex is None and any(isinstance(cb, EarlyStopping) for cb in callbacks):
+        raise ValueError("EarlyStopping watches the validation loss: pass valid=... records too")
+    history, checkpoints, tokens_seen = [], [], 0
+    model.checkpoints = checkpoints
+
+    bar = _progress_bar(total_steps, progress)
+    step, stopped = 0, False
+    with one_blas_thread():
+        for epoch in range(1, int(n_epochs) + 1):
+            order = shuffle_rng.permutation(n)
+            for b in range(steps_per_epoch):
+                step += 1
+                batch = train_ex.batch(order[b * batch_size:(b + 1) * batch_size])
+                # epochs done, as Hugging Face logs it: 1.0 at the end of the first epoch
+                row = {"step": step, "epoch": step / steps_per_epoch,
+                       **_train_step(model, optimizer, *batch)}
+                tokens_seen += len(batch[1])
+                row["elapsed_tokens"] = tokens_seen
+                row["learning_rate"] = lr
+                epoch_end = b == steps_per_epoch - 1
+                if valid_ex is not None and (step % eval_every == 0 or epoch_end):
+                    pick = valid_rng.choice(len(valid_ex), size=sample_size, replace=False)
+                    row["valid_loss"], row["valid_accuracy"] = _score(model, valid_ex, np.sort(pick))
+                history.append(row)
+                state = TrainingState(model, step, epoch, total_steps, row, history)
+                if epoch_end:
+                    _end_of_epoch(model, valid_ex, row, checkpoints)
+                for callback in callbacks:
+                    callback(state)
+                stopped = state.stop_training
+                if stopped and not epoch_end:  # a stopped job still reports its final weights
+                    _end_of_epoch(model, valid_ex, row, checkpoints)
+                bar.update(1)
+                bar.set_postfix(loss=f"{row['train_loss']:.3f}", epoch=epoch)
+                if stopped:
+                    break
+            if stopped:
+                break
+        bar.close()
+
+    best = None
+    if checkpoints and valid_ex is not None:
+        best = min(checkpoints, key=lambda ck: ck["full_valid_loss"])
+        if restore_best:
+            model.params = {k: v.copy() for k, v in best["params"].items()}
+    meta = {
+        "format": "tinylm",
+        "name": name or f"tinylm {n_epochs} epochs, batch {batch_size}, lr×{learning_rate_multiplier:g}",
+        "model": model.info.get("name", "tinylm"),
+        "hyperparameters": {"n_epochs": int(n_epochs), "batch_size": batch_size,
+                            "learning_rate_multiplier": learning_rate_multiplier},
+        "learning_rate": lr, "seed": seed, "n_train_examples": n,
+        "n_valid_examples": len(valid_ex) if valid_ex else 0, "valid_sample_size": sample_size,
+        "eval_every": eval_every, "steps_per_epoch": steps_per_epoch, "total_steps": step,
+        "planned_steps": total_steps, "trained_tokens": tokens_seen,
+        "checkpoints": [ck["step"] for ck in checkpoints],
+        "best_checkpoint_step": best["step"] if best else None,
+        "restored_best": bool(restore_best and best),
+        "stopped_early_at": step if stopped else None,
+        "wall_time_s": round(time.perf_counter() - start_time, 3),
+    }
+    model.info.setdefault("finetuned", []).append({k: meta[k] for k in (
+        "name", "hyperparameters", "n_train_examples", "total_steps")})
+    return _make_run(history, meta)
+
+
+def _train_step(model, optimizer, ctx, targets):
+    """One optimiser step on a batch; the metrics a results file records for it."""
+    if not len(targets):  # a batch of weight-0 examples has nothing to learn from
+        return {"train_loss": math.nan, "train_accuracy": math.nan}
+    loss, grads, logits = model.loss_and_grads(ctx, targets)
+    grad_norm = clip_gradients(grads, MAX_GRAD_NORM)
+    optimizer.step(model.params, grads)
+    return {"train_loss": loss, "train_accuracy": float((logits.argmax(axis=1) == targets).mean()),
+            "grad_norm": grad_norm}
+
+
+def _end_of_epoch(model, valid_ex, row, checkpoints):
+    checkpoint = {"step": row["step"], "epoch": math.ceil(row["epoch"]),
+                  "params": {k: v.copy() for k, v in model.params.items()}}
+    if valid_ex is not None:
+        loss, acc = _score(model, valid_ex, range(len(valid_ex)))
+        row["full_valid_loss"], row["full_valid_accuracy"] = loss, acc
+        checkpoint["full_valid_loss"] = loss
+    checkpoints.append(checkpoint)
+
+
+def _progress_bar(total, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc="fine-tuning", unit="step", leave=False)
+
+
+def _make_run(history, meta):
+    import pandas as pd
+
+    from ftlab.runs.run import Run
+
+    metrics = pd.DataFrame(history).set_index("step")
+    return Run(metrics, meta)
