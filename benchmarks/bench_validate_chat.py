@@ -86,7 +86,8 @@ def main():
         print(f"{args.examples:,} examples, {mib:.1f} MiB, {report.n_tokens:,} tokens (o200k_base)")
         print(f"floor (read + json.loads + encode contents): {t_floor:.2f} s")
         print(f"validate_chat:                               {t_validate:.2f} s")
-        print(f"ratio validate_chat / floor: {t_validate / t_floor:.2f}x (target <= 2x)")
+        print(f"validate_chat ÷ floor (read + json.loads + encode contents) = "
+              f"{t_validate / t_floor:.2f}x (target <= 2x)")
         p_small = peak_mib(lambda: validate_chat(small, progress=False))
         p_big = peak_mib(lambda: validate_chat(big, progress=False))
         print(f"peak memory (tracemalloc): {p_small:.1f} MiB for {args.examples // 5:,} examples "

@@ -73,8 +73,8 @@ def main():
     print(f"  redraw per slider step (numbers + set_data + blit): median {med(redraw):6.1f} ms"
           f"   p90 {np.percentile(redraw, 90):6.1f} ms")
     print(f"  building the figure from scratch + draw:            median {med(full):6.1f} ms")
-    print(f"  -> redraw is {med(full) / med(redraw):.1f}x faster than a rebuild"
-          f"  (target: median < 30 ms: {'met' if med(redraw) < 30 else 'NOT met'})")
+    print(f"  -> redraw ÷ rebuild = {med(redraw) / med(full):.2f}x "
+          f"(target: median < 30 ms: {'met' if med(redraw) < 30 else 'NOT met'})")
     print(f"  with the PNG the notebook shows: redraw + encode {med(redraw) + med(encode):6.1f} ms"
           f" vs rebuild + savefig {med(full_png):6.1f} ms"
           f" ({med(full_png) / (med(redraw) + med(encode)):.1f}x)")

@@ -7,7 +7,7 @@ from ftlab.augment.text import OPS, augment_text, diff_words, highlight_html
 from ftlab.augment.lexicon import (TableLexicon, WordNetLexicon, builtin_lexicon, get_lexicon,
                                    stop_words)
 from ftlab.augment.noise import NEIGHBOURS
-from ftlab.augment.ops import Words, n_edits
+from ftlab.augment.ops import Words, n_edits, sample
 from ftlab.augment.paraphrase import paraphrase_candidates
 
 LEX = builtin_lexicon()
@@ -138,6 +138,18 @@ def test_rate_outside_0_1_is_refused():
 def test_unknown_op_is_a_clear_error():
     with pytest.raises(ValueError, match="choose from synonym"):
         augment_text("hi", ["synonyms"])
+
+
+def test_sample_draws_distinct_positions_uniformly():
+    rng = np.random.default_rng(0)
+    counts = np.zeros(10)
+    for _ in range(20_000):
+        picked = sample(rng, 10, 3)
+        assert len(set(picked)) == 3 and picked == sorted(picked)
+        counts[picked] += 1
+    # each position is in a 3-subset of 10 with probability 0.3: 6000 of 20,000 draws, sd ~65
+    assert np.abs(counts - 6000).max() < 300
+    assert sample(rng, 5, 5) == [0, 1, 2, 3, 4] and sample(rng, 5, 0) == []
 
 
 def test_augment_text_is_seeded():

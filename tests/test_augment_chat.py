@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ftlab
 from ftlab.augment.text import user_key
-from ftlab.augment.chat import augment_chat
+from ftlab.augment.chat import _key, augment_chat
 from ftlab.chat.files import read_chat_jsonl
 from ftlab.chat.validate import validate_chat
 
@@ -172,6 +174,34 @@ def test_same_seed_same_output_in_processes_with_different_hash_seeds(train):
     here = augment_chat(train, ALL_OPS, n_per_example=3, seed=11, rate=0.2, lexicon="builtin")
     digests.append(hashlib.sha256(json.dumps(list(here.records), sort_keys=True).encode()).hexdigest())
     assert len(set(digests)) == 1, digests
+
+
+def test_an_examples_variants_depend_on_it_alone(train):
+    """Per-example streams: changing one example changes no other example's variants."""
+    changed = [dict(r) for r in train]
+    changed[0] = {"messages": [{"role": "user", "content": "Something else entirely, asked anew?"},
+                               {"role": "assistant", "content": "Fine."}]}
+    a = augment_chat(train, ["synonym", "typo"], n_per_example=2, seed=3, lexicon="builtin")
+    b = augment_chat(changed, ["synonym", "typo"], n_per_example=2, seed=3, lexicon="builtin")
+    by_source = lambda r: {(i, tuple(map(str, v["messages"]))) for i, v in
+                           zip(r.provenance["source_index"], r.variants) if i != 0}
+    assert by_source(a) == by_source(b) and by_source(a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["user", "assistant", "system"]), st.text(max_size=6)),
+                max_size=3), st.lists(st.tuples(st.sampled_from(["user", "assistant"]),
+                                                st.text(max_size=6)), max_size=3),
+       st.booleans())
+def test_duplicate_key_is_equal_exactly_when_the_examples_are(a, b, extra_field):
+    def record(pairs):
+        return {"messages": [{"role": r, "content": c} for r, c in pairs]}
+
+    ra, rb = record(a), record(b)
+    if extra_field:  # not the plain shape: the canonical-JSON key
+        ra["messages"] = ra["messages"] + [{"role": "user", "content": "x", "weight": 1}]
+    assert (_key(ra) == _key(rb)) == (ra == rb)
+    assert _key(ra) == _key(json.loads(json.dumps(ra)))
 
 
 def test_exported_from_ftlab():

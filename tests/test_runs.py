@@ -360,6 +360,12 @@ def test_saved_values_round_trip_exactly(values, first_step):
     pd.testing.assert_frame_equal(again.metrics, run.metrics, check_exact=True)
 
 
+def test_a_run_with_no_steps_yet_round_trips(tmp_path):
+    empty = Run(pd.DataFrame({"train_loss": []}, index=pd.Index([], dtype="int64")), name="new")
+    again = load_run(empty.save(tmp_path / "new.csv"))
+    assert again.n_steps == 0 and list(again.metrics.columns) == list(empty.metrics.columns)
+
+
 def test_run_rejects_bad_steps():
     with pytest.raises(ValueError, match="more than once"):
         Run(pd.DataFrame({"train_loss": [1.0, 2.0]}, index=[1, 1]))

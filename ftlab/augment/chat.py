@@ -18,7 +18,7 @@ The rules it follows, and why:
 ...                       {"role": "assistant", "content": "Rayleigh scattering."}]}]
 >>> result = augment_chat(recs, ["swap"], n_per_example=2, seed=0, rate=0.3)
 >>> [r["messages"][0]["content"] for r in result.records]
-['Why is the sky blue?', 'Why is the blue sky?', 'Why is sky the blue?']
+['Why is the sky blue?', 'Blue is the sky why?', 'Why is the blue sky?']
 >>> result.records[2]["messages"][1] == recs[0]["messages"][1]
 True
 """
@@ -27,8 +27,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftlab.augment.text import (_USES_LEXICON, _check_ops, _check_rate, _rng, _texts, apply_ops,
-                                user_key)
+from ftlab.augment.text import (_USES_LEXICON, ExampleStreams, _check_ops, _check_rate, _texts,
+                                apply_ops, user_key)
 from ftlab.augment.lexicon import get_lexicon
 from ftlab.chat.files import ChatRecords, read_chat_jsonl, write_chat_jsonl
 
@@ -132,12 +132,11 @@ def augment_chat(records, ops=("synonym",), *, n_per_example=1, seed=0, rate=0.1
     records = _as_records(records)
     lex = get_lexicon(lexicon) if any(o in _USES_LEXICON for o in ops) else None
     valid_users, valid_replies = _validation_index(valid) if valid is not None else (set(), set())
-    seen = set()  # canonical JSON of every example kept so far (membership tests only)
     originals = [_check_record(records, i) for i in range(len(records))]
-    for record in originals:
-        seen.add(json.dumps(record, sort_keys=True, ensure_ascii=False))
-    variants, rows, not_augmented = [], [], []
+    seen = {_key(record) for record in originals}  # every example kept so far (membership only)
+    variants, made_from, not_augmented = [], [], []
     dropped = {"identical": 0, "duplicate": 0, "in validation": 0}
+    streams = ExampleStreams(seed)
     bar = _progress(len(records), progress)
     for i, record in enumerate(originals):
         bar.update(1)
@@ -152,8 +151,8 @@ def augment_chat(records, ops=("synonym",), *, n_per_example=1, seed=0, rate=0.1
         for attempt in range(n_per_example * max_tries):
             if made == n_per_example:
                 break
-            new, edits = _variant(record, texts, ops, rate, _rng(seed, i, attempt), lex, paraphraser)
-            key = json.dumps(new, sort_keys=True, ensure_ascii=False)
+            new, edits = _variant(record, texts, ops, rate, streams(i, attempt), lex, paraphraser)
+            key = _key(new)
             if key in seen:
                 dropped["identical" if not edits or _same_texts(new, record, texts) else "duplicate"] += 1
                 continue
@@ -162,19 +161,39 @@ def augment_chat(records, ops=("synonym",), *, n_per_example=1, seed=0, rate=0.1
                 continue
             seen.add(key)
             made += 1
-            variants.append((i, new))
-            rows.append({"index": len(originals) + len(variants) - 1, "source_index": i,
-                         "source_line": records.line_of(i), "ops": "+".join(ops), "rate": rate,
-                         "seed": seed, "attempt": attempt, "n_edits": len(edits),
-                         "edits": "; ".join(f"{e.op}:{e.old}→{e.new}" for e in edits)})
+            variants.append(new)
+            # the edits as text at once: strings cost the garbage collector nothing to keep
+            made_from.append((i, attempt, len(edits), "; ".join(f"{e.op}:{e.old}→{e.new}" for e in edits)))
     bar.close()
-    out = ChatRecords(originals + [v for _, v in variants],
-                      [records.line_of(i) for i in range(len(originals))] +
-                      [records.line_of(i) for i, _ in variants], source=records.source)
-    provenance = pd.DataFrame(rows, columns=["index", "source_index", "source_line", "ops", "rate",
-                                             "seed", "attempt", "n_edits", "edits"])
+    sources = [i for i, _, _, _ in made_from]
+    lines = [records.line_of(i) for i in range(len(originals))]
+    out = ChatRecords(originals + variants, lines + [lines[i] for i in sources], source=records.source)
+    provenance = pd.DataFrame({
+        "index": range(len(originals), len(out)), "source_index": sources,
+        "source_line": [lines[i] for i in sources], "ops": "+".join(ops), "rate": rate, "seed": seed,
+        "attempt": [a for _, a, _, _ in made_from], "n_edits": [n for _, _, n, _ in made_from],
+        "edits": [text for _, _, _, text in made_from]})
     return AugmentResult(out, provenance, len(originals), _lexicon_name(lex, ops, paraphraser),
                          dropped, not_augmented)
+
+
+def _key(record):
+    """What makes two examples the same, cheaply: for the plain shape (only ``messages``, each only
+    a role and text) the roles and texts in order; for anything else, canonical JSON. The two
+    kinds of key never collide, and two records of the plain shape are equal exactly when their
+    keys are."""
+    if len(record) == 1:
+        key = []
+        for m in record["messages"]:
+            if type(m) is not dict or len(m) != 2:
+                break
+            role, content = m.get("role"), m.get("content")
+            if type(role) is not str or type(content) is not str:
+                break
+            key += (role, content)
+        else:
+            return tuple(key)
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
 
 
 def _copy_for_edit(record, texts):

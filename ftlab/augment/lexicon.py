@@ -107,6 +107,16 @@ class Lexicon:
         """The parts of speech ('n', 'v', 'a', 'r') the word has here, in a fixed order."""
         return self._memo(("pos", word), self._parts_of_speech, word)
 
+    def senses(self, word):
+        """``(parts of speech, those with synonyms)`` of a word, looked up once: what a synonym
+        operation asks about every word it considers, again and again over a data set."""
+        memo = self.__dict__.setdefault("_senses", {})
+        found = memo.get(word)
+        if found is None:
+            parts = self.parts_of_speech(word)
+            found = memo[word] = (parts, frozenset(p for p in parts if self.synonyms(word, p)))
+        return found
+
     def n_senses(self, word):
         """How many synonym groups (WordNet: synsets) hold the word: above 1, a synonym may
         belong to another sense than the one the sentence uses."""

@@ -5,13 +5,13 @@ on and changes each once (see ``ftlab.augment.ops``). Digits are never touched: 
 miles" is not noise, it is a different question.
 
 >>> import numpy as np
->>> keyboard_typo("hello world", 0.1, np.random.default_rng(1))[0]  # max(1, int(0.1·10)) = 1 typo
-'hellk world'
+>>> keyboard_typo("hello world", 0.1, np.random.default_rng(0))[0]  # max(1, int(0.1·10)) = 1 typo
+'hello wprld'
 """
 
-import re
+import string
 
-from ftlab.augment.ops import Edit, Words, n_edits
+from ftlab.augment.ops import Edit, Words, n_edits, sample
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _ROW_OFFSET = (0.0, 0.25, 0.75)  # how far each row sits to the right on a real keyboard
@@ -30,25 +30,25 @@ def _keyboard_neighbours():
 NEIGHBOURS = _keyboard_neighbours()
 
 
-_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 
 
 def _letters(text):
-    return [m.start() for m in _LETTER.finditer(text)]
+    return [i for i, ch in enumerate(text) if ch in _ASCII_LETTERS]
 
 
 def _pick(rng, items, rate):
     """n_edits(rate, len(items)) distinct items, in text order."""
-    n = n_edits(rate, len(items))
-    return sorted(items[int(k)] for k in rng.choice(len(items), size=n, replace=False)) if n else []
+    return [items[k] for k in sample(rng, len(items), n_edits(rate, len(items)))]
 
 
 def keyboard_typo(text, rate, rng, lexicon=None):
     """Hit a neighbouring key instead of the right one: 'world' → 'wirld'."""
     chars, edits = list(text), []
-    for i in _pick(rng, _letters(text), rate):
-        options = NEIGHBOURS[chars[i].lower()]
-        new = options[rng.integers(len(options))]
+    picked = _pick(rng, _letters(text), rate)
+    keys = [NEIGHBOURS[chars[i].lower()] for i in picked]
+    for i, options, u in zip(picked, keys, rng.random(len(picked)).tolist()):  # one draw for all
+        new = options[int(u * len(options))]
         new = new.upper() if chars[i].isupper() else new
         edits.append(Edit("typo", i, chars[i], new))
         chars[i] = new

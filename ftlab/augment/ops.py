@@ -17,23 +17,42 @@ lists what was changed. How many edits, from the rate ``α`` and the sentence le
 """
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ftlab.augment.lexicon import stop_words
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")  # "don't", "light-year": one word
+_SPLIT = re.compile(f"({_TOKEN.pattern})")  # split() keeps the words: [lead, w0, sep0, w1, ...]
 _PUNCT = ".,!?;:"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """One change: which operation, at which word (or character) position, old → new text."""
 
     op: str
     position: int
     old: str
     new: str
+
+
+def sample(rng, m, n):
+    """``n`` distinct integers from ``range(m)``, uniformly, in increasing order.
+
+    Floyd's algorithm: for j = m-n .. m-1 draw t from 0..j and take t, or j when t is taken
+    already. The n draws are ``floor(u·(j+1))`` of n uniform floats fetched in one call (a float
+    has 53 random bits, so the bias is below 2^-40 for any text), which is what makes it cheap.
+
+    >>> import numpy as np
+    >>> picked = sample(np.random.default_rng(0), 10, 4)
+    >>> len(set(picked)) == 4 and all(0 <= k < 10 for k in picked)
+    True
+    """
+    taken = set()
+    for j, u in zip(range(m - n, m), rng.random(n).tolist()):
+        t = int(u * (j + 1))
+        taken.add(j if t in taken else t)
+    return sorted(taken)
 
 
 def n_edits(rate, length):
@@ -57,23 +76,11 @@ class Words:
     """
 
     def __init__(self, text):
-        self.words, self.seps = [], []
-        last = 0
-        self.lead = ""
-        for m in _TOKEN.finditer(text):
-            if self.words:
-                self.seps.append(text[last:m.start()])
-            else:
-                self.lead = text[:m.start()]
-            self.words.append(m.group())
-            last = m.end()
-        if self.words:
-            self.seps.append(text[last:])
-        else:
-            self.lead = text
+        parts = _SPLIT.split(text)
+        self.lead, self.words, self.seps = parts[0], parts[1::2], parts[2::2]
 
     def text(self):
-        return self.lead + "".join(w + s for w, s in zip(self.words, self.seps))
+        return self.lead + "".join([w + s for w, s in zip(self.words, self.seps)])
 
     def delete(self, i):
         """Remove word i; its punctuation (not its space) joins the previous word's. The first
@@ -151,11 +158,11 @@ def _candidates(w, lexicon):
         low = word.lower()
         if low in stops or not word.isalpha():
             continue
-        parts = lexicon.parts_of_speech(low)
+        parts, with_synonyms = lexicon.senses(low)
         if len(parts) > 1:  # ambiguous: use the context, and skip the word when it does not decide
             guess = guess_pos(w.words[i - 1] if i else None)
             parts = tuple(p for p in parts if guess and p in guess)
-        if len(parts) == 1 and lexicon.synonyms(low, parts[0]):
+        if len(parts) == 1 and parts[0] in with_synonyms:
             out.append((i, parts[0]))
     return out
 
@@ -165,10 +172,10 @@ def synonym_replacement(text, rate, rng, lexicon):
     w = Words(text)
     n, edits = n_edits(rate, len(w.words)), []
     candidates = _candidates(w, lexicon)
-    for k in rng.permutation(len(candidates))[:n]:
+    for k in sample(rng, len(candidates), min(n, len(candidates))):
         i, pos = candidates[k]
         options = lexicon.synonyms(w.words[i], pos)
-        new = _match_case(w.words[i], options[rng.integers(len(options))])
+        new = _match_case(w.words[i], options[int(rng.random() * len(options))])
         edits.append(Edit("synonym", i, w.words[i], new))
         w.words[i] = new
     return w.text(), edits

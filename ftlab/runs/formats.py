@@ -41,6 +41,9 @@ TABLE_ALIASES = {
     "full_valid_mean_token_accuracy": "full_valid_accuracy", "epoch": "epoch",
 }
 STEP_NAMES = ("step", "steps", "global_step", "iteration", "iter")
+# The columns every Run has, in this order (NaN where the source did not record them).
+CANONICAL = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy",
+             "full_valid_loss", "full_valid_accuracy", "epoch")
 LOSS_COLUMNS = ("train_loss", "valid_loss", "full_valid_loss")
 FTLAB_HEADER = "# ftlab run "
 

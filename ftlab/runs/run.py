@@ -20,11 +20,8 @@ import pandas as pd
 
 from ftlab._files import atomic_write
 
+from ftlab.runs.formats import CANONICAL  # the columns every Run has, in order
 from ftlab.runs.formats import FTLAB_HEADER  # ftlab's run format: "# ftlab run {meta}" then CSV
-
-# The columns every Run has, in this order (NaN where the source did not record them).
-CANONICAL = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy",
-             "full_valid_loss", "full_valid_accuracy", "epoch")
 LOSSES = ("train_loss", "valid_loss", "full_valid_loss")
 
 
@@ -294,6 +291,8 @@ def _tidy(metrics, name):
                              "exactly one row (merge or drop the duplicates)")
         order = np.argsort(index.to_numpy(), kind="stable")
         metrics, index = metrics.iloc[order], index[order]
+    if _is_canonical(metrics):  # what the readers return: only the copy is left to do
+        return metrics.copy()
     # Build the canonical table in one go (column by column inserts are slow in pandas).
     columns = {}
     for col in CANONICAL:
@@ -316,12 +315,21 @@ def _tidy(metrics, name):
     return pd.DataFrame(columns, index=index)
 
 
+def _is_canonical(metrics):
+    """Canonical columns first and float64, steps int64, named, increasing and unique."""
+    index, n = metrics.index, len(CANONICAL)
+    return (tuple(metrics.columns[:n]) == CANONICAL
+            and all(dtype == np.float64 for dtype in metrics.dtypes.to_numpy()[:n])
+            and index.dtype == np.int64 and index.name == "step"
+            and index.is_monotonic_increasing and index.is_unique)
+
+
 def _derive_epoch(run):
     """Fill the ``epoch`` column from steps per epoch when the source did not give it: from
     ``steps_per_epoch``, else ceil(``n_train_examples`` / ``batch_size``), else ``total_steps`` /
     ``n_epochs`` when that divides exactly. Step s then sits at epoch s / steps_per_epoch."""
     meta, m = run.meta, run.metrics
-    if m["epoch"].notna().any() or not len(m):
+    if not len(m) or not np.isnan(m["epoch"].to_numpy()).all():
         return
     spe = _count(meta.get("steps_per_epoch"))
     examples, batch = _count(meta.get("n_train_examples")), _count(meta.get("batch_size"))

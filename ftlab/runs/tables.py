@@ -13,18 +13,19 @@ import json
 import numpy as np
 import pandas as pd
 
-from ftlab.runs.formats import (FTLAB_HEADER, LEGACY_MAP, LOSS_COLUMNS, OPENAI_CSV_MAP,
-                                STEP_NAMES, TABLE_ALIASES, fail)
+from ftlab.runs.formats import (CANONICAL, FTLAB_HEADER, LEGACY_MAP, LOSS_COLUMNS,
+                                OPENAI_CSV_MAP, STEP_NAMES, TABLE_ALIASES, fail)
 
 # pandas 3 parses floats exactly by default (and deprecates the option); older pandas needs it.
 EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
-def read_table(content, label, column_map=None, rename=None, fmt="table"):
-    """A CSV text or DataFrame with a step column -> metrics indexed by step."""
+def read_table(content, label, column_map=None, rename=None, fmt="table", header_line=1):
+    """A CSV text or DataFrame with a step column -> metrics indexed by step. ``header_line``:
+    where the CSV's header is in the file (errors name the file's own line numbers)."""
     if isinstance(content, str):
-        table = _read_csv(content, label)
-        first_row = 2  # line number of the first data row (line 1 is the header)
+        table = _read_csv(content, label, empty_ok=fmt == "ftlab")  # a saved run may have no steps
+        first_row = header_line + 1  # line number of the first data row
     elif isinstance(content, pd.DataFrame):
         table, first_row = content.copy(), None
     elif isinstance(content, list) and all(isinstance(row, dict) for row in content):
@@ -53,30 +54,32 @@ def read_table(content, label, column_map=None, rename=None, fmt="table"):
     if fmt == "table" and not set(renamed) & set(LOSS_COLUMNS):
         raise fail(label, f"has no loss column (columns: {', '.join(names)})",
                    "Name them with column_map={'your_column': 'train_loss'}")
-    # One pass over the columns, collecting arrays: far cheaper than editing a DataFrame.
-    data, steps = {}, None
+    # One pass over the columns into one float block for the canonical columns (first, float64:
+    # a Run takes the table as it is, no second pass) and arrays for the rest.
+    block, extras, steps = np.full((len(table), len(CANONICAL)), np.nan), {}, None
     for src, dst, (_, column) in zip(names, renamed, table.items()):
         if src == step_col:
             steps = _check_steps(_numeric(column, src, label, first_row), label, first_row)
-        elif dst in _CANONICAL_NUMERIC:
-            data[dst] = _numeric(column, src, label, first_row).to_numpy()
+        elif dst in CANONICAL:
+            block[:, CANONICAL.index(dst)] = _numeric(column, src, label, first_row).to_numpy(np.float64)
         else:
-            data[dst] = column.to_numpy()
-    return pd.DataFrame(data, index=pd.Index(steps, name="step")), {"format": fmt}
+            extras[dst] = column.to_numpy()
+    index = pd.Index(steps, name="step")
+    metrics = pd.DataFrame(block, columns=list(CANONICAL), index=index)
+    if extras:
+        metrics = pd.concat([metrics, pd.DataFrame(extras, index=index)], axis=1)
+    return metrics, {"format": fmt}
 
 
-_CANONICAL_NUMERIC = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy",
-                      "full_valid_loss", "full_valid_accuracy", "epoch")
 
-
-def _read_csv(text, label):
+def _read_csv(text, label, empty_ok=False):
     try:
         table = pd.read_csv(io.StringIO(text), skip_blank_lines=True, **EXACT_FLOATS)
     except pd.errors.EmptyDataError:
         raise fail(label, "is empty", "Give a CSV with a header line and rows") from None
     except (pd.errors.ParserError, ValueError) as err:
         raise fail(label, f"is not a well-formed CSV ({str(err).strip()})") from None
-    if table.empty:
+    if table.empty and not empty_ok:
         raise fail(label, "has a header but no rows", "The run has no steps yet")
     return table
 
@@ -161,16 +164,8 @@ def read_ftlab(content, label, column_map=None):
         raise fail(label, f"line 1: the ftlab meta header is not JSON ({err.msg})") from None
     if not isinstance(meta, dict):
         raise fail(label, "line 1: the ftlab meta header must be a JSON object")
-    try:
-        table = pd.read_csv(io.StringIO(body), **EXACT_FLOATS)
-    except (pd.errors.ParserError, ValueError) as err:
-        raise fail(label, f"the metrics after line 1 are not a CSV ({str(err).strip()})") from None
-    if "step" not in table.columns:
-        raise fail(label, "line 2: the metrics header has no step column")
-    for col in [c for c in table.columns if c in _CANONICAL_NUMERIC]:
-        table[col] = _numeric(table[col], col, label, 3)
-    table.index = pd.Index(_check_steps(table.pop("step"), label, 3), name="step")
-    return table, meta
+    metrics, _ = read_table(body, label, fmt="ftlab", header_line=2)
+    return metrics, meta
 
 
 def read_trainer_state(state, label, column_map=None):
