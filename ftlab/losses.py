@@ -212,7 +212,8 @@ def cross_entropy_from_probs(probs, targets, *, ignore_index=-100, reduction="me
     """
     _check_reduction(reduction)
     p = _float_array(probs, "probs")
-    atol = atol if atol is not None else (1e-6 if p.dtype == np.float64 else 1e-4)
+    if atol is None:  # a row of float16 probabilities sums to 1 only within about 1e-3
+        atol = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4}.get(p.dtype, 1e-2)
     _check_distribution(p, "probs", atol)
     y = np.asarray(targets)
     if y.shape != p.shape:  # class indices, one per row of probs
@@ -258,6 +259,9 @@ def token_accuracy(logits, targets, ignore_index=-100):
     0.5
     """
     logits, targets = _check_logits_targets(logits, targets, ignore_index)
+    if np.isnan(logits).any():  # argmax would quietly pick the NaN as the prediction
+        row = int(np.argwhere(np.isnan(logits).reshape(-1, logits.shape[-1]).any(axis=-1))[0][0])
+        raise ValueError(f"logits contain NaN (first in row {row} of the flattened batch)")
     counted = targets != ignore_index
     if not counted.any():
         return np.float64(np.nan)
@@ -268,8 +272,15 @@ def token_accuracy(logits, targets, ignore_index=-100):
 # ----------------------------------------------------------------------------- perplexity
 
 
+def _numbers(x, name):
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":  # np.asarray("2", dtype=float) would quietly read text
+        raise ValueError(f"{name} must be a number or an array of numbers, got {x!r}")
+    return arr.astype(np.float64)
+
+
 def _loss_array(loss, name="loss"):
-    arr = np.asarray(loss, dtype=np.float64)
+    arr = _numbers(loss, name)
     if (arr < 0).any():
         raise ValueError(f"{name} must be >= 0 (a cross-entropy), got {arr[arr < 0].flat[0]}")
     return arr
@@ -301,7 +312,7 @@ def loss_from_perplexity(ppl, base=math.e):
     >>> float(loss_from_perplexity(1.0))
     0.0
     """
-    arr = np.asarray(ppl, dtype=np.float64)
+    arr = _numbers(ppl, "perplexity")
     if (arr < 1).any():
         raise ValueError(f"perplexity must be >= 1, got {arr[arr < 1].flat[0]}")
     return _as_output(np.log(arr) / math.log(base))
@@ -313,7 +324,7 @@ def nats_to_bits(loss):
     >>> float(nats_to_bits(math.log(2)))
     1.0
     """
-    return _as_output(np.asarray(loss, dtype=np.float64) / math.log(2))
+    return _as_output(_numbers(loss, "loss") / math.log(2))
 
 
 def bits_to_nats(loss):
@@ -322,4 +333,4 @@ def bits_to_nats(loss):
     >>> round(float(bits_to_nats(1.0)), 6)
     0.693147
     """
-    return _as_output(np.asarray(loss, dtype=np.float64) * math.log(2))
+    return _as_output(_numbers(loss, "loss") * math.log(2))

@@ -284,6 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, payload, extra = self.api.handle(self.command, path, parse_qs(url.query),
                                                  dict(self.headers), body)
+        if callable(payload):  # an injected fault writes (or withholds) the answer itself
+            payload(self)
+            return
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", extra.pop("content-type", "application/json"))
@@ -303,8 +306,8 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeServer:
     """``with FakeServer() as (api, base_url): ...`` serves a FakeAPI on a free loopback port."""
 
-    def __init__(self):
-        self.api = FakeAPI()
+    def __init__(self, api=None):
+        self.api = api if api is not None else FakeAPI()
         handler = type("Handler", (_Handler,), {"api": self.api})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

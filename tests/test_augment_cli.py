@@ -33,7 +33,7 @@ def test_refuses_to_overwrite_and_never_writes_over_the_input(tmp_path, capsys):
     out = tmp_path / "aug.jsonl"
     out.write_text("precious\n")
     assert main(["augment", str(TRAIN), "-o", str(out)]) == 2
-    assert "already exists" in capsys.readouterr().err and out.read_text() == "precious\n"
+    assert "exists; pass --overwrite" in capsys.readouterr().err and out.read_text() == "precious\n"
     copy = tmp_path / "train.jsonl"
     copy.write_bytes(TRAIN.read_bytes())
     assert main(["augment", str(copy), "-o", str(copy), "--overwrite"]) == 2
@@ -49,7 +49,7 @@ def test_bad_options_are_clear_errors(tmp_path, capsys):
     assert main(["augment", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "b.jsonl")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["augment", str(TRAIN), "-o", str(tmp_path / "c.jsonl"), "--rate", "2"]) == 2
-    assert "rate must be between 0 and 1" in capsys.readouterr().err
+    assert "argument --rate: must be between 0 and 1" in capsys.readouterr().err
 
 
 def test_dry_run_prints_prompts_and_tokens_and_sends_nothing(tmp_path):

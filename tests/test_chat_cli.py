@@ -54,7 +54,7 @@ def test_split_writes_two_files_and_refuses_to_overwrite(tmp_path, capsys):
     train, valid = read_chat_jsonl(out / "tickets_train_train.jsonl"), read_chat_jsonl(out / "tickets_train_valid.jsonl")
     assert len(train) + len(valid) == 72 and len(valid) == 16
     before = (out / "tickets_train_valid.jsonl").read_bytes()
-    assert main(args[:-2] + ["--seed", "5", "-o", str(out)]) == 1
+    assert main(args[:-2] + ["--seed", "5", "-o", str(out)]) == 2  # a usage error
     assert "--overwrite" in capsys.readouterr().err
     assert (out / "tickets_train_valid.jsonl").read_bytes() == before
     assert main(args + ["--overwrite", "--seed", "5"]) == 0

@@ -160,3 +160,9 @@ def test_without_min_delta_best_is_the_minimum_seen_before_stopping(values, pati
         end = len(values) if r.stopped_index is None else r.stopped_index + 1
         seen = np.asarray(values[:end])
         assert r.best_value == seen.min() and r.best_index == int(np.argmin(seen))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "0.01", None])
+def test_min_delta_must_be_a_finite_number(bad):
+    with pytest.raises(ValueError, match="min_delta must be a finite number"):
+        sim([1.0, 0.9, 0.95], patience=1, min_delta=bad)

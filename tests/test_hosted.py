@@ -204,7 +204,7 @@ def test_429_that_persists_distinguishes_rate_limit_from_quota(server):
     server.api.fail("GET", "/fine_tuning/jobs", 429, "Rate limit reached", times=9, headers=FAST)
     with pytest.raises(HostedError) as err:
         list_jobs(make_client(server, retries=1))
-    assert err.value.kind == "rate_limit" and "retried" in str(err.value)
+    assert err.value.kind == "rate_limit" and "Rate limited. Wait a minute" in str(err.value)
     server.api.failures.clear()
     server.api.fail("GET", "/fine_tuning/jobs", 429, "You exceeded your current quota, please check "
                     "your plan and billing details.", code="insufficient_quota", times=9, headers=FAST)

@@ -166,6 +166,21 @@ def test_bad_input_names_argument_and_shapes(logits, targets, match):
         ftlab.cross_entropy(logits, targets)
 
 
+def test_text_and_nan_inputs_are_refused_not_guessed():
+    for fn in (ftlab.perplexity, ftlab.loss_from_perplexity, ftlab.nats_to_bits, ftlab.bits_to_nats):
+        with pytest.raises(ValueError, match="must be a number"):
+            fn("2")
+    with pytest.raises(ValueError, match=r"logits contain NaN \(first in row 1"):
+        ftlab.token_accuracy([[1.0, 0.0], [np.nan, 1.0]], [0, 1])
+
+
+def test_float16_probabilities_are_read_at_float16_precision():
+    logits = np.random.default_rng(0).normal(size=(4, 50))
+    p16 = ftlab.softmax(logits).astype(np.float16)  # rows sum to 1 only within ~1e-3
+    ours = ftlab.cross_entropy_from_probs(p16, [1, 0, 3, 4])
+    assert ours == pytest.approx(ftlab.cross_entropy(logits, [1, 0, 3, 4]), abs=2e-3)
+
+
 def test_bad_options():
     with pytest.raises(ValueError, match="reduction"):
         ftlab.cross_entropy(np.zeros((1, 2)), [0], reduction="avg")

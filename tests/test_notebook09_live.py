@@ -14,16 +14,21 @@ from fake_openai import FakeServer  # noqa: E402
 from ftlab.hosted.client import find_keys  # noqa: E402
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_hosted_finetuning.ipynb"
-PLANTED = "sk-proj-" + "Lw4TzP8qYc2NmR6v" * 3
+# Keys of the three shapes a learner may hold, built at run time (no key literal in this file):
+# an OpenAI project key, a legacy OpenAI key and an Azure key (32 hex characters).
+KEYS = {"openai-project": "sk-proj-" + "Lw4TzP8qYc2NmR6v" * 3, "openai-legacy": "sk-" + "Hq7Ty2Ux" * 6,
+        "azure": "4be1" * 8}
 # Answer "y" to start_job's question and skip wait's pauses; nothing else in the notebook changes.
 PREAMBLE = "import time\nimport ftlab.hosted.jobs\nftlab.hosted.jobs.input = lambda prompt='': 'y'\ntime.sleep = lambda s: None"
 
 
-def test_notebook_09_runs_the_live_path_with_a_client(monkeypatch, tmp_path):
+@pytest.mark.parametrize("shape", KEYS)
+def test_notebook_09_runs_the_live_path_with_a_client(monkeypatch, tmp_path, shape):
+    planted = KEYS[shape]
     with FakeServer() as server:
         server.api.chat_reply = lambda model, messages: (
             "Oh, wonderful, another question." if model.startswith("ft:") else "Hello.", [-0.2, -0.4])
-        monkeypatch.setenv("OPENAI_API_KEY", PLANTED)
+        monkeypatch.setenv("OPENAI_API_KEY", planted)
         monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
         monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
         nb = nbformat.read(NOTEBOOK, as_version=4)
@@ -38,4 +43,5 @@ def test_notebook_09_runs_the_live_path_with_a_client(monkeypatch, tmp_path):
     assert "RECORDING" not in text  # every API cell took its live branch
     assert "succeeded: fine-tuned model ft:gpt-4o-mini-2024-07-18:personal:marv" in text
     assert "Oh, wonderful" in text  # the fine-tuned model's reply in the comparison
-    assert find_keys(text, secrets=[PLANTED]) == []
+    assert find_keys(text, secrets=[planted]) == []
+    assert planted[-12:] not in text  # not even a tail of it

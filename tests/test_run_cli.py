@@ -23,7 +23,7 @@ def test_run_summarises_and_converts(tmp_path, capsys):
     assert load_run(saved).meta["n_epochs"] == 2
     assert load_run(openai_csv).metrics["valid_loss"].dropna().tolist() == [1.7, 1.6]
     assert main(["run", str(path), "--save", str(saved)]) == 2  # never overwrites silently
-    assert "overwrite=True" in capsys.readouterr().err
+    assert "exists; pass --overwrite" in capsys.readouterr().err  # the flag, not the keyword
 
 
 def test_run_of_a_shipped_name_and_a_bad_file(tmp_path, capsys):

@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -360,6 +361,16 @@ def test_saved_values_round_trip_exactly(values, first_step):
     pd.testing.assert_frame_equal(again.metrics, run.metrics, check_exact=True)
 
 
+def test_a_results_csv_cut_off_mid_row_warns_with_its_line():
+    text = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n1,2.0,0.5,,\n2,1.5,0.6,1.8,0.5\n3,1.2"
+    with pytest.warns(UserWarning, match=r"line 4: 2 of 5 fields; the file looks cut off"):
+        run = load_run(text)
+    assert run.n_steps == 3 and math.isnan(run.metrics.loc[3, "train_accuracy"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the whole file: no warning
+        load_run(text.rsplit("\n", 1)[0] + "\n")
+
+
 def test_a_run_with_no_steps_yet_round_trips(tmp_path):
     empty = Run(pd.DataFrame({"train_loss": []}, index=pd.Index([], dtype="int64")), name="new")
     again = load_run(empty.save(tmp_path / "new.csv"))
@@ -445,6 +456,7 @@ CSV_ALPHABET = st.sampled_from(list("step,train_loss,valid_accuracy0123456789.-e
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(CSV_ALPHABET, max_size=200))
+@pytest.mark.filterwarnings("ignore:.*looks cut off")  # garbage often ends in a short row
 def test_csv_like_garbage_gives_a_run_or_a_value_error(text):
     try:
         run = load_run("step,train_loss,train_accuracy\n" + text)

@@ -64,5 +64,5 @@ def test_cli_reports_a_refusal_with_exit_code_2(tmp_path):
     (tmp_path / nb.name).write_text("{}")
     proc = subprocess.run([sys.executable, "-m", "ftlab.cli", "student-copies", str(tmp_path), str(nb)],
                           capture_output=True, text=True)
-    assert proc.returncode == 2 and "already exists" in proc.stderr
+    assert proc.returncode == 2 and "exists; pass --overwrite" in proc.stderr
     assert json.loads((tmp_path / nb.name).read_text()) == {}

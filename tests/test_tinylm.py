@@ -201,6 +201,26 @@ def test_load_checks_hash_and_format_version(tmp_path):
         tinylm.load(tmp_path / "nothing.npz")
 
 
+@pytest.mark.parametrize("damage", ["cut-weights", "garbage-weights", "garbage-json", "json-list",
+                                    "bad-config"])
+def test_a_damaged_model_file_is_a_value_error_naming_the_file(tmp_path, damage):
+    path = TinyLM(SMALL, seed=4).save(tmp_path / "m")
+    meta_path = path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    if damage == "cut-weights":
+        path.write_bytes(path.read_bytes()[:200])
+    elif damage == "garbage-weights":
+        path.write_bytes(b"not a zip file at all")
+    elif damage == "garbage-json":
+        meta_path.write_text("{ not json")
+    elif damage == "json-list":
+        meta_path.write_text("[1, 2]")
+    else:
+        meta_path.write_text(json.dumps({**meta, "config": {"layers": 3}}))
+    with pytest.raises(ValueError, match=r"m\.(npz|json)"):
+        tinylm.load(path)
+
+
 def _pretrain_script():
     import importlib.util
 

@@ -183,7 +183,7 @@ def test_cli_finetune_writes_openai_results_and_prints_a_diagnosis(tmp_path, cap
     assert run.n_steps == 32 and run.metrics["valid_loss"].notna().any()
     before = out.read_bytes()
     assert main(argv) == 2  # refuses to overwrite
-    assert "--overwrite" in capsys.readouterr().out and out.read_bytes() == before
+    assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
 
 
 def test_cli_finetune_reports_a_bad_file(tmp_path, capsys):
@@ -192,4 +192,4 @@ def test_cli_finetune_reports_a_bad_file(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n{not json\n')
     assert main(["finetune", str(bad), "-o", str(tmp_path / "r.csv")]) == 2
-    assert "bad.jsonl" in capsys.readouterr().out
+    assert "bad.jsonl" in capsys.readouterr().err

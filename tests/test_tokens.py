@@ -168,3 +168,20 @@ def test_estimate_from_report_and_from_file():
     a, b = report.estimate(), estimate_training(path)
     assert a.billed_tokens == b.billed_tokens == 3 * report.n_tokens
     assert a.prices_date in str(a)
+
+
+@pytest.mark.parametrize("messages, match", [
+    ([{"role": "user"}], r"message 0 \(user\): 'content' must be text"),
+    ([{"content": "hi"}], "message 0 has no 'role'"),
+    ([{"role": "user", "content": "hi"}, "hello"], "message 1 must be a dict"),
+    ({"messages": "hi"}, "'messages' must be a list"),
+])
+def test_count_tokens_names_the_malformed_message(messages, match):
+    with pytest.raises(ValueError, match=match):
+        count_tokens(messages)
+
+
+def test_count_tokens_takes_an_assistant_tool_call_without_content():
+    call = {"role": "assistant", "content": None,
+            "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+    assert count_tokens([call]) > 0

@@ -23,6 +23,7 @@ The rules it follows, and why:
 True
 """
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 from ftlab.augment.text import (_USES_LEXICON, ExampleStreams, _check_ops, _check_rate, _texts,
                                 apply_ops, user_key)
 from ftlab.augment.lexicon import get_lexicon
-from ftlab.chat.files import ChatRecords, read_chat_jsonl, write_chat_jsonl
+from ftlab.chat.files import ChatRecords, read_chat_jsonl
 
 _NEVER = ("tool", "function")
 
@@ -51,17 +52,18 @@ class AugmentResult:
         return self.records[self.n_original:]
 
     def write(self, path, *, provenance_path=None, overwrite=False):
-        """Write the records as JSONL and the provenance as a CSV sidecar (``OUT.provenance.csv``);
-        both atomically, neither over an existing file unless ``overwrite=True``."""
+        """Write the records as JSONL and the provenance as a CSV sidecar (``OUT.provenance.csv``):
+        both or neither, neither over an existing file unless ``overwrite=True``, and never over
+        the file the records were read from nor one over the other, even with ``overwrite=True``."""
+        from ftlab._files import write_all
+        from ftlab.chat.files import jsonl_writer
+
         path = Path(path)
         side = Path(provenance_path) if provenance_path else path.with_suffix(".provenance.csv")
-        for p in (path, side):
-            if p.exists() and not overwrite:
-                raise FileExistsError(f"{p} already exists; choose another name or pass overwrite=True")
-        write_chat_jsonl(self.records, path, overwrite=overwrite)
-        tmp = side.with_name(f".{side.name}.tmp")
-        self.provenance.to_csv(tmp, index=False)
-        tmp.replace(side)
+        source = self.records.source
+        write_all([(path, jsonl_writer(self.records), {"newline": "\n"}),
+                   (side, lambda f: self.provenance.to_csv(f, index=False), {"newline": ""})],
+                  overwrite=overwrite, inputs=[] if source.startswith("<") else [source])
         return path, side
 
     def summary(self):
@@ -137,34 +139,35 @@ def augment_chat(records, ops=("synonym",), *, n_per_example=1, seed=0, rate=0.1
     variants, made_from, not_augmented = [], [], []
     dropped = {"identical": 0, "duplicate": 0, "in validation": 0}
     streams = ExampleStreams(seed)
-    bar = _progress(len(records), progress)
-    for i, record in enumerate(originals):
-        bar.update(1)
-        texts = _texts(record, roles)
-        if not texts:
-            continue
-        if valid is not None and (user_key(record) in valid_users
-                                  or any(r in valid_replies for r in _assistant_texts(record))):
-            not_augmented.append(i)
-            continue
-        made = 0
-        for attempt in range(n_per_example * max_tries):
-            if made == n_per_example:
-                break
-            new, edits = _variant(record, texts, ops, rate, streams(i, attempt), lex, paraphraser)
-            key = _key(new)
-            if key in seen:
-                dropped["identical" if not edits or _same_texts(new, record, texts) else "duplicate"] += 1
+    with _progress(len(records), progress) as bar:
+        for i, record in enumerate(originals):
+            bar.update(1)
+            texts = _texts(record, roles)
+            if not texts:
                 continue
-            if valid is not None and user_key(new) in valid_users:
-                dropped["in validation"] += 1
+            if valid is not None and (user_key(record) in valid_users
+                                      or any(r in valid_replies for r in _assistant_texts(record))):
+                not_augmented.append(i)
                 continue
-            seen.add(key)
-            made += 1
-            variants.append(new)
-            # the edits as text at once: strings cost the garbage collector nothing to keep
-            made_from.append((i, attempt, len(edits), "; ".join(f"{e.op}:{e.old}→{e.new}" for e in edits)))
-    bar.close()
+            made = 0
+            for attempt in range(n_per_example * max_tries):
+                if made == n_per_example:
+                    break
+                new, edits = _variant(record, texts, ops, rate, streams(i, attempt), lex, paraphraser)
+                key = _key(new)
+                if key in seen:
+                    same = not edits or _same_texts(new, record, texts)
+                    dropped["identical" if same else "duplicate"] += 1
+                    continue
+                if valid is not None and user_key(new) in valid_users:
+                    dropped["in validation"] += 1
+                    continue
+                seen.add(key)
+                made += 1
+                variants.append(new)
+                # the edits as text at once: strings cost the garbage collector nothing to keep
+                made_from.append((i, attempt, len(edits),
+                                  "; ".join(f"{e.op}:{e.old}→{e.new}" for e in edits)))
     sources = [i for i, _, _, _ in made_from]
     lines = [records.line_of(i) for i in range(len(originals))]
     out = ChatRecords(originals + variants, lines + [lines[i] for i in sources], source=records.source)
@@ -232,9 +235,19 @@ def _lexicon_name(lex, ops, paraphraser):
     return "; ".join(parts)
 
 
+@contextlib.contextmanager
 def _progress(total, progress):
+    """A tqdm bar that closes with the work; after an error it clears itself, so the error's one
+    line is not buried under half a bar."""
     if progress is None:
         progress = total > 2000
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="ex", desc="augmenting", disable=not progress)
+    bar = tqdm(total=total, unit="ex", desc="augmenting", disable=not progress)
+    try:
+        yield bar
+    except BaseException:
+        bar.leave = False
+        raise
+    finally:
+        bar.close()

@@ -1,15 +1,20 @@
 """``ftlab augment IN.jsonl -o OUT.jsonl --ops synonym,typo --n 2 --seed 0``.
 
 Writes OUT.jsonl (the originals, then the variants) and OUT.provenance.csv (where each variant
-came from). Never overwrites a file unless ``--overwrite``, and never the input file at all.
+came from), both or neither. Never overwrites a file unless ``--overwrite``, and never an input
+(nor one output with another) at all. Exit status 2 for a refused path or a bad option.
 """
 
 import sys
 from pathlib import Path
 
+from ftlab._secrets import redact
+
 
 def add_parsers(sub):
     """Register the ``augment`` subcommand on an argparse sub-parsers object."""
+    from ftlab.chat.cli import checked
+
     p = sub.add_parser("augment", help="augment the user turns of a chat JSONL file",
                        description="Augment the user turns of a chat JSONL file (assistant turns "
                        "stay exactly as they are). Writes OUT and OUT's .provenance.csv sidecar.")
@@ -18,8 +23,10 @@ def add_parsers(sub):
     p.add_argument("--ops", default="synonym",
                    help="comma-separated operations applied to each variant, in order: synonym, "
                    "insert, swap, delete, typo, char, case, punct, space, paraphrase (default: synonym)")
-    p.add_argument("--n", type=int, default=1, help="variants per example (default 1)")
-    p.add_argument("--rate", type=float, default=0.1, help="strength α, 0..1 (default 0.1)")
+    p.add_argument("--n", type=checked(int, lambda n: n >= 1, "a whole number of at least 1"),
+                   default=1, help="variants per example (default 1)")
+    p.add_argument("--rate", type=checked(float, lambda x: 0 <= x <= 1, "between 0 and 1"),
+                   default=0.1, help="strength α, 0..1 (default 0.1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--roles", default="user", help="roles whose text may change (default: user)")
     p.add_argument("--valid", help="validation JSONL: its examples are never augmented into training")
@@ -38,8 +45,28 @@ def add_parsers(sub):
 
 
 def _fail(message):
-    print(f"ftlab augment: error: {message}", file=sys.stderr)
+    print(redact(f"ftlab augment: error: {message}"), file=sys.stderr)
     return 2
+
+
+def _refusal(src, out, side, args):
+    """Why these paths cannot be used (a missing input, an output over an input or over the
+    other output, an existing output without --overwrite), or None. Checked before any work."""
+    from ftlab._files import refuse_clashes, refuse_existing
+
+    if not src.is_file():
+        return f"{src} is a folder; give the chat JSONL file" if src.is_dir() else \
+            f"{src} does not exist (or is not a file); check the path"
+    outputs = [out, side] + ([Path(args.cache)] if args.paraphrase_model else [])
+    try:
+        refuse_clashes(outputs, [src, args.valid])
+        for path in (out, side):
+            refuse_existing(path, args.overwrite)
+    except ValueError as exc:
+        if out.resolve() == src.resolve():
+            return f"the output {out} is the input file; write the augmented data elsewhere"
+        return f"{exc} (see --output, --provenance and --cache)"
+    return None
 
 
 def main(args):
@@ -48,13 +75,9 @@ def main(args):
 
     src, out = Path(args.input), Path(args.output)
     side = Path(args.provenance) if args.provenance else out.with_suffix(".provenance.csv")
-    if not src.is_file():
-        return _fail(f"{src} does not exist (or is not a file)")
-    if out.resolve() == src.resolve():
-        return _fail(f"the output {out} is the input file; write the augmented data elsewhere")
-    for p in (out, side):
-        if p.exists() and not args.overwrite:
-            return _fail(f"{p} already exists; choose another name or pass --overwrite")
+    refusal = _refusal(src, out, side, args)
+    if refusal:
+        return _fail(refusal)
     paraphraser = None
     if args.paraphrase_model:
         from ftlab.augment.llm import ChatParaphraser
@@ -75,9 +98,12 @@ def main(args):
         result = augment_chat(records, args.ops, n_per_example=args.n, seed=args.seed, rate=args.rate,
                               roles=tuple(r.strip() for r in args.roles.split(",") if r.strip()),
                               valid=valid, lexicon=args.lexicon, paraphraser=paraphraser,
-                              progress=True)
-        result.write(out, provenance_path=side, overwrite=args.overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+                              progress=sys.stderr.isatty())  # a bar in a terminal, not in a log
+    except ValueError as exc:
         return _fail(str(exc))
+    except RuntimeError as exc:  # the paraphrase model's endpoint failed (ParaphraseError)
+        print(redact(f"ftlab augment: {exc}"), file=sys.stderr)
+        return 1
+    result.write(out, provenance_path=side, overwrite=args.overwrite)  # both files, or neither
     print(f"{result.summary()}\nwrote {out} and {side}")
     return 0

@@ -43,7 +43,7 @@ def augmentation_experiment(train, valid, *, ops=("synonym", "typo"), n_per_exam
     """Run the four conditions for each seed; returns an :class:`AugmentationExperiment`.
 
     ``train``/``valid``: chat records (``read_chat_jsonl`` results). ``model``: a tinylm model to
-    start every run from (default ``ftlab.tinylm.model.load_pretrained()``); it is copied, never changed.
+    start every run from (default ``ftlab.tinylm.load_pretrained()``); it is copied, never changed.
     Every run is scored on ``valid`` (``valid_loss``) and, when ``noisy_valid_ops`` is given, on a
     copy of it with noisy user turns (``noisy_valid_loss``): same answers, messier questions.
     """

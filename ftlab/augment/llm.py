@@ -4,7 +4,9 @@
 server (Ollama, vLLM, llama.cpp); pass ``client=AzureOpenAI(...)`` for Azure's own client. Every
 answer is kept in a JSONL cache keyed by a SHA-256 of the request, so running a notebook again
 sends nothing and gives the same paraphrases. ``dry_run`` shows the prompts and their token
-counts (and which are already cached) before anything is sent.
+counts (and which are already cached) before anything is sent. A failure of the endpoint (a
+rejected key, a rate limit, a server error, a reset, an HTML page) is a :class:`ParaphraseError`
+that says what to do and never shows the key.
 
 >>> p = ChatParaphraser("gpt-4o-mini", cache=None, n=2)
 >>> p.messages("Why is the sky blue?")[-1]["content"]
@@ -15,14 +17,57 @@ import hashlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
+from ftlab._secrets import redact, remember
 from ftlab.augment.ops import Edit
 
 SYSTEM_PROMPT = (
     "You rewrite a user's message for a training data set. Give {n} different paraphrases that "
     "keep its meaning, facts, numbers, names and language, and vary the wording and sentence "
     "shape. Answer with a JSON list of {n} strings and nothing else.")
+
+
+class ParaphraseError(RuntimeError):
+    """The paraphrase model's endpoint failed; the message says why and what to do, holds no key.
+    ``status`` is the HTTP status when there was one. Nothing failed is cached."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+# What to do about an HTTP status, in one sentence (hosted/ has the long explanations).
+_ADVICE = {401: "the API key was rejected: check OPENAI_API_KEY (or api_key=) for this endpoint",
+           403: "this key may not use this model: check the project's allowed models",
+           404: "no such model or endpoint: check model= and base_url= (on Azure: the deployment)",
+           429: "rate limited or out of quota: wait a minute (or check billing) and run again",
+           500: "the service failed: run again later"}
+
+
+def _explain(err, where):
+    """A :class:`ParaphraseError` for an exception of the ``openai`` client (None for others)."""
+    openai = sys.modules.get("openai")
+    if openai is None or not isinstance(err, openai.OpenAIError):
+        return None
+    status = getattr(err, "status_code", None)
+    body = getattr(err, "body", None)
+    said = body.get("error", body) if isinstance(body, dict) else None
+    said = said.get("message") if isinstance(said, dict) else None
+    said = " ".join(redact(said or getattr(err, "message", None) or err).split())[:300].rstrip(".")
+    if isinstance(err, openai.APIConnectionError):  # includes timeouts and reset connections
+        todo = "could not reach it: check base_url and the network (is the local server running?)"
+    elif status is None:
+        todo = "its answer was not a chat completion: check that base_url points at the API"
+    elif status >= 500:
+        todo = _ADVICE[500]
+    else:
+        todo = _ADVICE.get(status, "the request was refused: the message names the problem")
+    code = f" (HTTP {status})" if status else ""
+    return ParaphraseError(f"The paraphrase model at {where} failed{code}: {said}. What to do: "
+                           f"{todo}; paraphrases already cached are not asked for again.",
+                           status=status)
 
 
 def _request_key(request):
@@ -65,9 +110,13 @@ class ChatParaphraser:
     """
 
     def __init__(self, model="gpt-4o-mini", *, client=None, base_url=None, api_key=None, n=3,
-                 temperature=0.9, max_tokens=400, cache="paraphrase_cache.jsonl"):
+                 temperature=0.9, max_tokens=400, cache="paraphrase_cache.jsonl", timeout=60.0,
+                 max_retries=2):
         self.model, self.n, self.temperature, self.max_tokens = model, n, temperature, max_tokens
         self.base_url, self._api_key, self._client = base_url, api_key, client
+        self.timeout, self.max_retries = timeout, max_retries
+        remember(api_key)  # so that redact() hides it, whatever its shape
+        remember(getattr(client, "api_key", None))
         self.cache_path = Path(cache) if cache is not None else None
         self.cache = {}
         self.sent = 0  # requests actually sent (not answered from the cache)
@@ -117,17 +166,38 @@ class ChatParaphraser:
             if not key:
                 raise ValueError("no API key for the paraphrase model: set OPENAI_API_KEY (or pass "
                                  "api_key=..., or client=...); for a local server any string works")
-            self._client = OpenAI(api_key=key, base_url=self.base_url)
+            remember(key)
+            self._client = OpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout,
+                                  max_retries=self.max_retries)
         return self._client
 
+    def _ask(self, body):
+        """The reply's text; any failure of the endpoint is a :class:`ParaphraseError`."""
+        client, where = self.client(), redact(self.base_url or "OpenAI")
+        try:
+            reply = client.chat.completions.create(**body)
+        except json.JSONDecodeError:  # an answer cut off
+            reply = None
+        except Exception as err:
+            friendly = _explain(err, where)
+            if friendly is None:
+                raise
+            raise friendly from None  # the original's message may quote the key
+        choices = getattr(reply, "choices", None)  # a gateway's HTML page comes back as a str
+        if not choices or not hasattr(choices[0], "message"):
+            raise ParaphraseError(f"The paraphrase model at {where} answered with something that is "
+                                  "not a chat completion. What to do: check that base_url points at "
+                                  "an OpenAI-compatible API (often ending in /v1), then run again.")
+        return choices[0].message.content or ""
+
     def paraphrases(self, text):
-        """Paraphrases of ``text`` (from the cache when asked before, else from the model)."""
+        """Paraphrases of ``text`` (from the cache when asked before, else from the model).
+        Raises :class:`ParaphraseError` when the endpoint fails; nothing failed is cached."""
         body = self.request(text)
         key = _request_key(body)
         if key not in self.cache:
-            reply = self.client().chat.completions.create(**body)
+            content = self._ask(body)
             self.sent += 1
-            content = reply.choices[0].message.content or ""
             self._remember(key, text, parse_paraphrases(content, text))
         return list(self.cache[key])
 

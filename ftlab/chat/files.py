@@ -220,6 +220,12 @@ def write_chat_jsonl(records, path, *, overwrite=False):
     >>> write_chat_jsonl([{"messages": []}], p).read_text()
     '{"messages": []}\\n'
     """
+    return atomic_write(path, jsonl_writer(records), overwrite=overwrite, newline="\n")
+
+
+def jsonl_writer(records):
+    """A function that writes ``records`` as JSONL to an open text file (for ``write_all``, which
+    writes several files as a set: split's train and valid, augment's output and provenance)."""
     def write(f):
         for i, record in enumerate(records):
             try:
@@ -227,7 +233,7 @@ def write_chat_jsonl(records, path, *, overwrite=False):
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"example {i} cannot be written as JSON: {exc}") from exc
 
-    return atomic_write(path, write, overwrite=overwrite, newline="\n")
+    return write
 
 
 # ----------------------------------------------------------------------------- legacy format

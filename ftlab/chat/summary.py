@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ftlab.chat.files import ChatRecords, read_chat_jsonl
 from ftlab.chat.duplicates import find_duplicates, normalize
 from ftlab.chat.messages import content_text
-from ftlab.chat.tokens import count_tokens, get_encoding, encoding_name_for_model
+from ftlab.chat.tokens import encoding_name_for_model, get_encoding, messages_tokens
 
 # Assistant replies count as class labels when nearly all are this short and few are distinct.
 LABEL_MAX_WORDS = 3
@@ -187,7 +187,8 @@ def chat_stats(source, *, model=None, encoding=None, duplicate_threshold=0.8):
         assistant = [content_text(m.get("content")) for m in msgs if m["role"] == "assistant"]
         replies += assistant[-1:]
         rows.append({"line": records.lines[i], "messages": len(msgs),
-                     "tokens": int(count_tokens({"messages": msgs, "tools": record.get("tools")}, encoding=enc)),
+                     # lenient: a summary describes broken files too (validate_chat judges them)
+                     "tokens": messages_tokens(msgs, enc, record.get("tools")),
                      "user_tokens": per_role.get("user", 0), "assistant_tokens": per_role.get("assistant", 0),
                      "has_system": system is not None})
     if not rows:

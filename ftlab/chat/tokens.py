@@ -229,13 +229,31 @@ def count_tokens(text_or_messages, *, encoding=None, model=None):
     if isinstance(x, str):
         n = len(enc.encode_ordinary(x))
     elif isinstance(x, dict) and "messages" in x:
-        n = messages_tokens(x["messages"], enc, x.get("tools"))
+        n = messages_tokens(_checked(x["messages"]), enc, x.get("tools"))
     elif isinstance(x, (list, tuple)):
-        n = messages_tokens(x, enc)
+        n = messages_tokens(_checked(x), enc)
     else:
         raise ValueError("count_tokens takes a string, a list of messages or a dict with "
                          f"'messages'; got {type(x).__name__}")
     return TokenCount(n, exact=getattr(enc, "exact", True))
+
+
+def _checked(messages):
+    """The messages, if each is a dict with a text role and text content (or a tool call)."""
+    if not isinstance(messages, (list, tuple)):
+        raise ValueError(f"'messages' must be a list of messages, got {type(messages).__name__}")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise ValueError(f"message {i} must be a dict like {{'role': 'user', 'content': '...'}}, "
+                             f"got {type(m).__name__}")
+        if not isinstance(m.get("role"), str):
+            raise ValueError(f"message {i} has no 'role' (system, user, assistant or tool)")
+        content = m.get("content")
+        calls = m.get("tool_calls") or m.get("function_call")
+        if not (isinstance(content, (str, list)) or (content is None and calls)):
+            raise ValueError(f"message {i} ({m['role']}): 'content' must be text or a list of "
+                             f"parts, got {type(content).__name__}")
+    return messages
 
 
 # ----------------------------------------------------------------------------- limits, epochs, cost

@@ -7,6 +7,8 @@ writes exercise copies of the notebooks (solutions and outputs removed) into a f
 
 import sys
 
+from ftlab._secrets import redact
+
 
 def add_parsers(sub):
     """Register ``info`` and ``student-copies`` on an argparse subparsers object."""
@@ -36,8 +38,8 @@ def student_copies_command(args):
     try:
         written = write_student_copies(args.notebooks or course_notebooks(), args.out_dir,
                                        overwrite=args.overwrite)
-    except (ValueError, FileExistsError, FileNotFoundError) as err:
-        print(f"ftlab student-copies: {err}", file=sys.stderr)
+    except ValueError as err:  # an unusable folder or notebook; what else fails ftlab.cli reports
+        print(redact(f"ftlab student-copies: {err}"), file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")

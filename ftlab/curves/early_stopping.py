@@ -108,6 +108,10 @@ def simulate_early_stopping(values, *, patience=0, min_delta=0.0, mode="min", ba
     lightning_only = {"stopping_threshold": stopping_threshold,
                       "divergence_threshold": divergence_threshold}
     vals = _check_args(values, patience, mode, flavor, start_from, lightning_only)
+    if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.number)) \
+            or not np.isfinite(min_delta):
+        raise ValueError(f"min_delta must be a finite number (the smallest change that counts as an "
+                         f"improvement, e.g. 0.01), got {min_delta!r}")
     if baseline is not None and flavor != "keras":
         raise ValueError("baseline is a Keras option; pass flavor='keras' to use it")
     step = {"keras": _keras, "hf": _hf, "lightning": _lightning}[flavor]

@@ -17,9 +17,12 @@ example, explains OpenAI's 2026-2027 wind-down of self-serve fine-tuning).
 """
 
 import contextlib
+import json
 import os
 import re
 import sys
+
+from ftlab._secrets import known_secrets, redact, remember  # noqa: F401  (redact: part of this API)
 
 OPENAI_KEY = "OPENAI_API_KEY"
 AZURE_KEY = "AZURE_OPENAI_API_KEY"
@@ -31,7 +34,7 @@ DEFAULT_AZURE_API_VERSION = "2024-10-21"
 MAX_RETRIES = 3  # the openai client retries 429, 5xx and connection errors with backoff
 
 OFFLINE_HINT = ("Everything else in the course works without a key: the other notebooks fine-tune a "
-                "tiny model on your CPU (ftlab.tinylm.model), and ftlab.sample_runs() lists real recorded jobs, including this "
+                "tiny model on your CPU (ftlab.tinylm), and ftlab.sample_runs() lists real recorded jobs, including this "
                 "course's Marv job (ftlab.load_sample('marv')).")
 WIND_DOWN = ("OpenAI is winding down self-serve fine-tuning: since 2026-05-07 organisations that never "
              "fine-tuned cannot create jobs, since 2026-07-02 neither can those without fine-tuned-model "
@@ -39,9 +42,6 @@ WIND_DOWN = ("OpenAI is winding down self-serve fine-tuning: since 2026-05-07 or
              "(models already fine-tuned keep serving until their base model retires).")
 AZURE_HINT = ("Azure OpenAI keeps a compatible fine-tuning API: set AZURE_OPENAI_API_KEY and "
               "AZURE_OPENAI_ENDPOINT and call ftlab.get_client('azure').")
-
-# Strings shaped like API keys (OpenAI sk-..., long hex/base64 tokens after 'key'), for redaction.
-_KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_\-*.]{5,}[A-Za-z0-9_\-*]|(?<=[Kk]ey[:= ])\s*[A-Za-z0-9_\-]{24,}")
 
 
 class HostedError(RuntimeError):
@@ -54,14 +54,6 @@ class HostedError(RuntimeError):
         self.kind, self.status, self.request_id = kind, status, request_id
 
 
-def redact(text, secret=None):
-    """``text`` with anything that looks like an API key (and ``secret`` itself) replaced."""
-    text = str(text)
-    if secret:
-        text = text.replace(secret, "***")
-    return _KEYLIKE.sub(lambda m: "sk-***" if m.group(0).startswith("sk-") else " ***", text)
-
-
 # What a leaked key looks like: OpenAI keys (sk-..., sk-proj-..., sk-svcacct-...) and Azure keys
 # (32 hexadecimal characters standing alone; not a Jupyter widget's model_id, which looks the same).
 _LEAKS = (re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
@@ -70,7 +62,7 @@ _LEAKS = (re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
 
 def find_keys(text, secrets=None):
     """Places in ``text`` that hold an API key: key-shaped strings, and the values of ``secrets``
-    (default: the key variables set in this environment). Each is ``(position, first 4 characters +
+    (default: every key this process knows, ``ftlab._secrets.known_secrets``). Each is ``(position, first 4 characters +
     '…')``, so the report does not leak the key it found. Use it before sharing a notebook.
 
     >>> find_keys("saved to model.bin", secrets=[])
@@ -79,7 +71,7 @@ def find_keys(text, secrets=None):
     [(6, 'sk-a…')]
     """
     if secrets is None:
-        secrets = [os.environ[v] for v in (OPENAI_KEY, AZURE_KEY) if len(os.environ.get(v, "")) >= 8]
+        secrets = known_secrets()
     found = {m.start(): m.group(0) for pattern in _LEAKS for m in pattern.finditer(text)}
     for secret in secrets:
         start = text.find(secret)
@@ -196,6 +188,7 @@ def get_client(provider="auto", *, quiet=False, **options):
 def _openai(key, base_url, options):
     import openai
 
+    remember(key)
     if base_url:
         options = {**options, "base_url": base_url}
     return openai.OpenAI(api_key=key, **options)
@@ -204,14 +197,18 @@ def _openai(key, base_url, options):
 def _azure(key, endpoint, version, options):
     import openai
 
+    remember(key)
     return openai.AzureOpenAI(api_key=key, azure_endpoint=endpoint, api_version=version, **options)
 
 
 def require_client(client, action):
-    """Raise a clear :class:`HostedError` when there is no client to do ``action`` with."""
+    """Raise a clear :class:`HostedError` when there is no client to do ``action`` with; remember
+    the client's key, so that ``redact`` hides it in every message also for a client made outside
+    ftlab (an Azure key has no telltale shape)."""
     if client is None:
         raise HostedError(f"Cannot {action}: there is no API client (ftlab.get_client() returned None "
                           f"because no key was found). {OFFLINE_HINT}", kind="no_client")
+    remember(getattr(client, "api_key", None))
     return client
 
 
@@ -241,9 +238,8 @@ def explain(err, action, *, creating_job=False):
     where = f" (HTTP {status}{', request ' + request_id if request_id else ''})" if status else ""
     head = f"Could not {action}{where}: {said}\n"
     if isinstance(err, openai.APIConnectionError):  # includes timeouts
-        return HostedError(head + "The service could not be reached; the client already retried "
-                           f"{MAX_RETRIES} times. Check your network connection (and base_url / "
-                           "AZURE_OPENAI_ENDPOINT), then try again.", kind="network")
+        return HostedError(head + "The service could not be reached. Check your network connection "
+                           "(and base_url / AZURE_OPENAI_ENDPOINT), then try again.", kind="network")
     if not isinstance(err, openai.APIStatusError):
         return HostedError(head.strip(), kind="other")
     if status == 401:
@@ -270,17 +266,52 @@ def explain(err, action, *, creating_job=False):
             return HostedError(head + "The account is out of credit or over its spending limit: add "
                                "credit or raise the limit in the billing settings, then retry.",
                                kind="quota", status=status, request_id=request_id)
-        return HostedError(head + f"Rate limited: the client already retried {MAX_RETRIES} times with "
-                           "backoff. Wait a minute, or lower the number of parallel requests "
-                           "(workers=) and try again.", kind="rate_limit", status=status,
+        return HostedError(head + "Rate limited. Wait a minute, or lower the number of parallel "
+                           "requests (workers=) and try again.", kind="rate_limit", status=status,
                            request_id=request_id)
     if status and status >= 500:
-        return HostedError(head + f"The service had an internal error; the client already retried "
-                           f"{MAX_RETRIES} times. Try again in a few minutes (status.openai.com shows "
-                           "outages).", kind="server", status=status, request_id=request_id)
+        return HostedError(head + "The service had an internal error. Try again in a few minutes "
+                           "(status.openai.com shows outages).", kind="server", status=status,
+                           request_id=request_id)
     return HostedError(head + "The request was refused as invalid: the message above names the "
                        "parameter. For data files, run ftlab.validate_chat(path) first.",
                        kind="bad_request", status=status, request_id=request_id)
+
+
+def _not_the_api(action, what):
+    return HostedError(f"Could not {action}: the answer was not the API's JSON ({redact(what)}).\n"
+                       "A proxy, gateway or login page answered instead of the API, or the answer "
+                       "was cut off. Check base_url (or AZURE_OPENAI_ENDPOINT) and your network, "
+                       "then try again.", kind="bad_response")
+
+
+def _starts(text):
+    return "starting " + repr(" ".join(str(text).split())[:80])
+
+
+def request(action, resource, call, *args, expect=(), creating_job=False, **kwargs):
+    """``resource.call(*args, **kwargs)`` inside ``api_call`` (``call`` names the method: the
+    fine-tuning API has a keyword argument called ``method``). An answer that is not the API's JSON
+    (a gateway's HTML page sent with status 200, a body cut off) or lacks the ``expect``ed fields
+    becomes a :class:`HostedError` here, not a JSONDecodeError or AttributeError further on."""
+    raw_api = getattr(resource, "with_raw_response", None)
+    with api_call(action, creating_job=creating_job):
+        if raw_api is None:  # not an openai client (a test double): nothing raw to check
+            answer = getattr(resource, call)(*args, **kwargs)
+        else:
+            raw = getattr(raw_api, call)(*args, **kwargs)
+            http = raw.http_response
+            kind = http.headers.get("content-type", "") or "no content type"
+            if "json" not in kind:
+                raise _not_the_api(action, f"{kind.split(';')[0]}, {_starts(http.text)}")
+            try:
+                answer = raw.parse()
+            except json.JSONDecodeError as err:
+                raise _not_the_api(action, f"JSON that breaks off at character {err.pos}") from None
+    missing = [f for f in expect if not hasattr(answer, f)]
+    if missing:
+        raise _not_the_api(action, f"it has no {missing[0]!r}")
+    return answer
 
 
 def _server_message(err):

@@ -1,7 +1,7 @@
 """Score a chat model's replies against the reference replies of a validation set.
 
 ``generate`` is anything that answers a list of messages: a plain function ``messages -> str``, a
-tiny ftlab model (``ftlab.tinylm.model``), or :func:`chat_model` for any OpenAI-compatible endpoint
+tiny ftlab model (``ftlab.tinylm``), or :func:`chat_model` for any OpenAI-compatible endpoint
 (OpenAI, Azure OpenAI, a local server via ``base_url``). Each reply is scored against the
 reference with
 
@@ -29,7 +29,7 @@ import threading
 import unicodedata
 from collections import Counter
 
-from ftlab.hosted.client import api_call, require_client
+from ftlab.hosted.client import request, require_client
 
 METRICS = ("exact", "normalized", "f1")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -108,9 +108,8 @@ class ChatModel:
                 if key in _CACHE:
                     self.hits += 1
                     return dict(_CACHE[key])
-        with api_call(f"get a reply from {self.name}"):
-            response = self.client.chat.completions.create(model=self.name, messages=messages,
-                                                           **self.params)
+        response = request(f"get a reply from {self.name}", self.client.chat.completions, "create",
+                           model=self.name, messages=messages, expect=("choices",), **self.params)
         with _CACHE_LOCK:  # several threads may be asking at once
             self.calls += 1
         choice = response.choices[0]

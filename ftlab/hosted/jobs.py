@@ -23,10 +23,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftlab.hosted.client import api_call, require_client
-from ftlab.hosted.fetch import _kwargs
+from ftlab._secrets import redact
+from ftlab.hosted.client import MAX_RETRIES, HostedError, request, require_client
+from ftlab.hosted.fetch import OutOfTime, PagingError, _bounded, _kwargs, _pages
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+# Failures that a later poll may not meet again (a gateway's HTML page is usually a passing 502).
+TRANSIENT = ("rate_limit", "server", "network", "bad_response")
 MAX_SUFFIX = 64  # characters, per the API reference
 
 
@@ -137,8 +140,8 @@ def upload(client, source, default_name="train.jsonl"):
     """Upload a chat JSONL file with ``purpose="fine-tune"``; return its file id."""
     require_client(client, "upload a file")
     name, data = _file_bytes(source, default_name)
-    with api_call(f"upload {name}"):
-        uploaded = client.files.create(file=(name, data), purpose="fine-tune")
+    uploaded = request(f"upload {name}", client.files, "create", file=(name, data),
+                        purpose="fine-tune", expect=("id",))
     print(f"uploaded {name} ({len(data):,} bytes) as {uploaded.id}")
     return uploaded.id
 
@@ -150,8 +153,8 @@ def _create(client, args):
     if "method" not in inspect.signature(create).parameters:  # openai older than 1.58
         args = {**{k: v for k, v in args.items() if k != "method"},
                 "extra_body": {"method": args["method"]}}
-    with api_call(f"create a fine-tuning job on {args['model']}", creating_job=True):
-        return create(**args)
+    return request(f"create a fine-tuning job on {args['model']}", client.fine_tuning.jobs,
+                    "create", creating_job=True, expect=("id", "status"), **args)
 
 
 def start_job(client, train, valid=None, *, model, n_epochs, batch_size, learning_rate_multiplier,
@@ -185,26 +188,57 @@ def start_job(client, train, valid=None, *, model, n_epochs, batch_size, learnin
 # ----------------------------------------------------------------------------- wait
 
 
-def _new_events(client, job_id, seen):
-    """Events not seen yet, oldest first: page back from the newest until a seen id appears."""
+def _new_events(client, job_id, seen, deadline):
+    """Events not seen yet, oldest first: page back from the newest until a seen id appears, a page
+    comes back with nothing new (a server looping its pages: nothing new lies beyond it), the page
+    budget is spent, or the deadline passes. Each page is one request bounded by the deadline."""
+    def fetch(after):
+        return request(f"list the events of {job_id}", _bounded(client, deadline).fine_tuning.jobs,
+                        "list_events", job_id, expect=("data",), **_kwargs(after))
+
     fresh = []
-    with api_call(f"list the events of {job_id}"):
-        after = None
-        while True:
-            page = client.fine_tuning.jobs.list_events(job_id, **_kwargs(after))
-            data = list(page.data)
-            for event in data:
-                if event.id in seen:
-                    return fresh[::-1]
-                fresh.append(event)
-            if not data or not getattr(page, "has_more", False):
-                return fresh[::-1]
-            after = data[-1].id
+    try:
+        for event in _pages(fetch, f"events of {job_id}"):
+            if event.id in seen:
+                break
+            fresh.append(event)
+    except (PagingError, OutOfTime):
+        pass  # show what was read; the next poll, or the caller's deadline, carries on
+    return fresh[::-1]
 
 
 def _loss_postfix(data):
     keys = (("train_loss", "train"), ("valid_loss", "valid"), ("full_valid_loss", "full valid"))
     return {label: f"{data[k]:.3f}" for k, label in keys if isinstance(data.get(k), (int, float))}
+
+
+def _show(event, job_id, bar, progress, quiet):
+    """Move the step bar for a metrics event, print any other event once; returns the bar."""
+    data = event.data if isinstance(getattr(event, "data", None), dict) else {}
+    if "step" in data and progress:
+        if bar is None:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=data.get("total_steps"), desc=job_id, unit="step")
+        bar.update(int(data["step"]) - bar.n)
+        bar.set_postfix(_loss_postfix(data), refresh=False)
+    elif "step" not in data and not quiet:
+        line = (f"{time.strftime('%H:%M:%S', time.gmtime(event.created_at))} "
+                f"[{event.level}] {redact(event.message)}")
+        (bar.write if bar is not None else print)(line)  # keeps the bar intact
+    return bar
+
+
+def _stopped(job, job_id, timeout, error):
+    """The end of a wait that ran out of time: the last job seen, or an error if there was none."""
+    if job is None:
+        why = f" (last error: {str(error).splitlines()[0]})" if error is not None else ""
+        raise HostedError(f"Stopped waiting after {timeout:g} s: could not read {job_id} in that "
+                          f"time{why}. Check your network (and base_url), or call "
+                          "ftlab.wait(client, job_id, timeout=...) with more time.", kind="timeout")
+    print(f"Stopped waiting after {timeout:g} s: {job_id} is still {job.status}. "
+          f"Call ftlab.wait(client, {job_id!r}) again, or ftlab.fetch_run later.")
+    return job
 
 
 def wait(client, job_id, *, poll=10.0, timeout=3600.0, progress=True, quiet=False):
@@ -213,34 +247,40 @@ def wait(client, job_id, *, poll=10.0, timeout=3600.0, progress=True, quiet=Fals
     A ``tqdm`` bar counts the steps (``total_steps`` from the metrics events) with the latest losses
     in its postfix; every other event is printed once. Returns the last job object retrieved; its
     ``status`` says how it ended (still ``running`` after a timeout -- call ``wait`` again).
+
+    It always ends by the deadline: every request (the job, each page of events) gets the time left
+    as its timeout and is not retried by the client; instead a rate limit, a server error, a network
+    failure or an answer that is not the API's JSON is tried again at the next poll, up to
+    ``MAX_RETRIES`` times in a row. If the job could not be read at all before the deadline, a
+    ``HostedError`` (kind ``timeout``) says so.
     """
     require_client(client, "follow a fine-tuning job")
-    start, seen, bar = time.monotonic(), set(), None
+    deadline = time.monotonic() + timeout
+    job, bar, seen, failures, error = None, None, set(), 0, None
     try:
         while True:
-            with api_call(f"retrieve the job {job_id}"):
-                job = client.fine_tuning.jobs.retrieve(job_id)
-            for event in _new_events(client, job_id, seen):
-                seen.add(event.id)
-                data = event.data if isinstance(getattr(event, "data", None), dict) else {}
-                if "step" in data and progress:
-                    if bar is None:
-                        from tqdm.auto import tqdm
-
-                        bar = tqdm(total=data.get("total_steps"), desc=job_id, unit="step")
-                    bar.update(int(data["step"]) - bar.n)
-                    bar.set_postfix(_loss_postfix(data), refresh=False)
-                elif "step" not in data and not quiet:
-                    line = (f"{time.strftime('%H:%M:%S', time.gmtime(event.created_at))} "
-                            f"[{event.level}] {event.message}")
-                    (bar.write if bar is not None else print)(line)  # keeps the bar intact
-            if job.status in TERMINAL:
+            if time.monotonic() >= deadline:
+                return _stopped(job, job_id, timeout, error)
+            try:
+                jobs_api = _bounded(client, deadline).fine_tuning.jobs
+                job = request(f"retrieve the job {job_id}", jobs_api, "retrieve", job_id,
+                               expect=("id", "status"))
+                for event in _new_events(client, job_id, seen, deadline):
+                    seen.add(event.id)
+                    bar = _show(event, job_id, bar, progress, quiet)
+                failures, error = 0, None
+            except OutOfTime:
+                continue  # the check above ends the wait
+            except HostedError as err:
+                failures, error = failures + 1, err
+                if err.kind not in TRANSIENT or failures > MAX_RETRIES:
+                    raise
+                if not quiet:
+                    (bar.write if bar is not None else print)(
+                        f"{job_id}: {str(err).splitlines()[0]} -- trying again at the next poll")
+            if job is not None and job.status in TERMINAL:
                 break
-            if time.monotonic() - start > timeout:
-                print(f"Stopped waiting after {timeout:g} s: {job_id} is still {job.status}. "
-                      f"Call ftlab.wait(client, {job_id!r}) again, or ftlab.fetch_run later.")
-                return job
-            time.sleep(poll)
+            time.sleep(max(0.0, min(poll, deadline - time.monotonic())))
     finally:
         if bar is not None:
             bar.close()
@@ -256,7 +296,8 @@ def _report_end(job):
         error = getattr(job, "error", None)
         said = f"{error.message} (code {error.code}{', field ' + error.param if error.param else ''})" \
             if error is not None and getattr(error, "message", None) else "no reason given"
-        print(f"{job.id} FAILED: {said}.\nIf the files were rejected, ftlab.validate_chat(path) "
+        print(f"{job.id} FAILED: {redact(said)}.\nIf the files were rejected, "
+              "ftlab.validate_chat(path) "
               "shows each problem with its line and a fix.")
     else:
         print(f"{job.id} was cancelled.")

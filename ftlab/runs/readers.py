@@ -3,7 +3,7 @@
 :func:`read_source` opens the source (path, text, bytes, DataFrame, list, dict, SDK objects),
 decodes base64, recognises the format unless told, and calls one reader per format (tables in
 ``ftlab.runs.tables``, OpenAI events, logs and checkpoints in ``ftlab.runs.events``). Readers
-return ``(metrics, meta)``; ``ftlab.runs.run.load_run`` wraps them in a ``Run``.
+return ``(metrics, meta)``; ``ftlab.load_run`` wraps them in a ``Run``.
 """
 
 import base64

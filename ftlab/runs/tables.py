@@ -7,8 +7,10 @@
 ([2.5, 1.5], 'table')
 """
 
+import csv
 import io
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -81,7 +83,21 @@ def _read_csv(text, label, empty_ok=False):
         raise fail(label, f"is not a well-formed CSV ({str(err).strip()})") from None
     if table.empty and not empty_ok:
         raise fail(label, "has a header but no rows", "The run has no steps yet")
+    _warn_if_cut_short(text, label, len(table.columns))
     return table
+
+
+def _warn_if_cut_short(text, label, n_columns):
+    """A file cut off mid-row (a copy or download that stopped early) ends in a row with fewer
+    fields than the header; pandas fills the rest with NaN without a word, so say so."""
+    body = text.rstrip("\r\n")
+    last = body.rsplit("\n", 1)[-1]
+    fields = len(next(csv.reader([last]), []))
+    if 0 < fields < n_columns:
+        line = body.count("\n") + 1
+        warnings.warn(f"{label}, line {line}: {fields} of {n_columns} fields; the file looks cut off "
+                      "there, and that row's missing values are read as empty. Download or copy the "
+                      "whole file again if the run did not end there.", stacklevel=4)
 
 
 def _step_column(names, mapping, label):

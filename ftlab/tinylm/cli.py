@@ -3,20 +3,26 @@
     ftlab finetune TRAIN.jsonl --valid VALID.jsonl --epochs 3 -o run.csv
 
 writes the run in OpenAI's results-file layout (readable by ``ftlab.load_run`` and any tool that
-reads OpenAI results) and prints the run's diagnosis.
+reads OpenAI results) and prints the run's diagnosis. Exit status 2 when an input cannot be read,
+a value is out of range, or an output is refused (it exists, or it is an input); nothing is
+written then.
 """
 
 
 def add_parsers(sub):
+    from ftlab.chat.cli import checked
+
     p = sub.add_parser("finetune", help="fine-tune ftlab's tiny model on a chat JSONL file "
                        "(CPU, seconds) and write an OpenAI-style results CSV")
     p.add_argument("train", help="training chat JSONL file")
     p.add_argument("--valid", help="validation chat JSONL file (adds validation loss)")
-    p.add_argument("--epochs", type=int, default=3, help="n_epochs (default 3)")
-    p.add_argument("--batch-size", type=int, default=4, help="examples per step (default 4)")
-    p.add_argument("--lr-multiplier", type=float, default=1.0,
-                   help="learning_rate_multiplier (default 1.0)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", default=3, help="n_epochs, 1 to 1000 (default 3)",
+                   type=checked(int, lambda n: 1 <= n <= 1000, "a whole number from 1 to 1000"))
+    p.add_argument("--batch-size", default=4, help="examples per step (default 4)",
+                   type=checked(int, lambda n: n >= 1, "a whole number of at least 1"))
+    p.add_argument("--lr-multiplier", default=1.0, help="learning_rate_multiplier (default 1.0)",
+                   type=checked(float, lambda x: 0 < x < float("inf"), "a number above 0"))
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", required=True, help="results CSV to write")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--save-model", help="also save the fine-tuned weights (.npz + .json) here")
@@ -24,30 +30,54 @@ def add_parsers(sub):
 
 
 def _read(path):
+    """The examples of a chat file, or one ValueError line naming the first unreadable line."""
+    import warnings
+
     from ftlab.chat.files import read_chat_jsonl
 
-    return read_chat_jsonl(path, strict=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unreadable lines are reported below, in one line
+        records = read_chat_jsonl(path)
+    errors = [p for p in records.problems if p.severity == "error"]
+    if errors:
+        raise ValueError(f"{path}: {len(errors)} unreadable line(s); {errors[0]} "
+                         f"(`ftlab check {path}` lists them all)")
+    return records
+
+
+def _outputs(args):
+    """Every file this command writes: the results CSV, and the model's .npz and .json."""
+    from pathlib import Path
+
+    outputs = [Path(args.output)]
+    if args.save_model:
+        weights = Path(args.save_model).with_suffix(".npz")
+        outputs += [weights, weights.with_suffix(".json")]
+    return outputs
 
 
 def finetune_command(args):
+    import sys
     from pathlib import Path
 
+    from ftlab._files import refuse_clashes, refuse_existing
+    from ftlab._secrets import redact
     from ftlab.curves.diagnosis import diagnose
     from ftlab.tinylm.model import load_pretrained
 
     out = Path(args.output)
-    if out.exists() and not args.overwrite:
-        print(f"error: {out} exists; pass --overwrite to replace it")
-        return 2
     try:
+        refuse_clashes(_outputs(args), [args.train, args.valid])
+        for path in _outputs(args):  # refuse before training, not after minutes of it
+            refuse_existing(path, args.overwrite)
         train = _read(args.train)
         valid = _read(args.valid) if args.valid else None
         model = load_pretrained()
         run = model.finetune(train, valid, n_epochs=args.epochs, batch_size=args.batch_size,
                              learning_rate_multiplier=args.lr_multiplier, seed=args.seed,
                              name=Path(args.train).stem)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}")
+    except ValueError as exc:
+        print(redact(f"ftlab finetune: {exc}"), file=sys.stderr)
         return 2
     run.to_openai_csv(out, overwrite=args.overwrite)
     meta = run.meta

@@ -24,6 +24,7 @@ import copy as _copy
 import hashlib
 import json
 import math
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -271,19 +272,33 @@ def load(path):
     for p in (path, meta_path):
         if not p.exists():
             raise FileNotFoundError(f"{p} is missing: a tinylm model is a .npz with a .json beside it")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{meta_path}: not a tinylm model description ({err}); re-create the model "
+                         "with TinyLM.save") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        raise ValueError(f"{meta_path}: not a tinylm model description (no 'config' object); "
+                         "re-create the model with TinyLM.save")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{meta_path}: format_version {meta.get('format_version')!r}, but this "
                          f"ftlab reads version {FORMAT_VERSION}; upgrade ftlab or re-create the file")
     if meta.get("vocab") != "".join(VOCAB[6:]):
         raise ValueError(f"{meta_path}: the model was trained with a different character vocabulary")
-    with np.load(path) as arrays:
-        params = {k: arrays[k] for k in arrays.files}
+    try:
+        with np.load(path) as arrays:
+            params = {k: arrays[k] for k in arrays.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:  # cut short, or not an .npz
+        raise ValueError(f"{path}: the weights file is damaged ({type(err).__name__}: {err}). "
+                         "Reinstall ftlab or re-create it with tools/pretrain_tinylm.py") from None
     if weights_hash(params) != meta.get("sha256"):
         raise ValueError(f"{path}: the weights' sha256 does not match {meta_path.name}; the file is "
                          "damaged or was changed. Reinstall ftlab or re-create it with "
                          "tools/pretrain_tinylm.py")
-    model = TinyLM(Config(**meta["config"]), dtype=params["W1"].dtype)
+    try:
+        model = TinyLM(Config(**meta["config"]), dtype=next(iter(params.values())).dtype)
+    except (TypeError, ValueError, StopIteration) as err:
+        raise ValueError(f"{meta_path}: its 'config' does not describe a tinylm model ({err})") from None
     expected = {k: v.shape for k, v in model.params.items()}
     if {k: v.shape for k, v in params.items()} != expected:
         raise ValueError(f"{path}: weight shapes do not match the config in {meta_path.name}")
