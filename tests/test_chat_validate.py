@@ -143,7 +143,8 @@ def test_leakage_between_train_and_valid(tmp_path):
 
 
 def test_every_code_has_a_fixture():
-    tested = {c for c, _, _ in ONE_LINE} | {"empty_file", "too_few_examples", "short_example", "leakage"}
+    tested = {c for c, _, _ in ONE_LINE} | {"empty_file", "too_few_examples", "short_example", "leakage",
+                                            "conflicting_replies"}
     assert tested == set(FIXES) | READER_CODES
 
 
@@ -236,3 +237,18 @@ def test_deeply_nested_json_is_reported_not_raised():
     deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"
     report = validate_chat(deep)
     assert [p.code for p in report.errors][:1] == ["invalid_json"]
+
+
+def test_the_same_prompt_with_a_different_reply_is_a_conflict_named_by_line():
+    def ex(user, reply):
+        return {"messages": [{"role": "system", "content": "Route the ticket."},
+                             {"role": "user", "content": user}, {"role": "assistant", "content": reply}]}
+
+    records = [ex("My card was charged twice", "billing"), ex("I cannot log in", "account"),
+               ex("my card was  charged twice", "refund"), ex("My card was charged twice", "billing")]
+    records += [ex(f"question {i}", "other") for i in range(8)]
+    report = validate_chat(records)
+    conflicts = [p for p in report.problems if p.code == "conflicting_replies"]
+    assert [(p.line, p.message) for p in conflicts] == [
+        (3, "the same prompt as line 1, with a different reply.")]
+    assert any(p.code == "duplicate_example" and p.line == 4 for p in report.problems)

@@ -415,3 +415,12 @@ def test_cli_jobs_and_fetch(server, monkeypatch, capsys, tmp_path):
     assert main(["fetch", job_id, "--save", str(out_file)]) == 1  # never overwrites silently
     assert "overwrite" in capsys.readouterr().err
     assert main(["fetch", "ftjob-missing"]) == 1 and "Not found" in capsys.readouterr().err
+
+
+def test_an_azure_plan_with_auto_epochs_says_it_cannot_estimate():
+    plan = plan_job(MARV("train"), MARV("valid"), model="gpt-4o-mini-2024-07-18", n_epochs="auto",
+                    batch_size="auto", learning_rate_multiplier="auto", provider="azure")
+    assert isinstance(plan.estimate, str) and "Azure OpenAI chooses its own" in plan.estimate
+    set_epochs = plan_job(MARV("train"), MARV("valid"), model="gpt-4o-mini-2024-07-18", n_epochs=2,
+                          batch_size="auto", learning_rate_multiplier="auto", provider="azure")
+    assert set_epochs.estimate.n_epochs == 2

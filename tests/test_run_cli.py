@@ -33,3 +33,10 @@ def test_run_of_a_shipped_name_and_a_bad_file(tmp_path, capsys):
     bad.write_text("step,train_loss,train_accuracy\n1,x,0.1\n")
     assert main(["run", str(bad)]) == 2
     assert "line 2, column train_loss" in capsys.readouterr().err
+
+
+def test_run_says_which_format_it_recognised_and_diagnoses(capsys):
+    assert main(["run", "patent-insights"]) == 0
+    out = capsys.readouterr().out
+    assert "read as openai_csv (openai_sft_patent-insights_step_metrics.csv): OpenAI results CSV" in out
+    assert "verdict: overfitting" in out

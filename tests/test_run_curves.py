@@ -28,12 +28,25 @@ def test_overfitting_recording_is_overfitting(patent):
     assert d.best_valid_step == 100 and round(d.best_valid_loss, 3) == 0.519
     assert d.rise_step == 200 and d.valid_slope > 0 > d.train_slope
     assert "fewer epochs" in d.advice and "100" in d.advice
+    assert d.rise > d.rise_needed and (d.best_epoch, d.best_before_repeat) == (1, True)
 
 
 def test_healthy_hf_run_is_not_overfitting(tinyllama):
     d = ftlab.diagnose(tinyllama)
     assert d.verdict in ("converged", "still-improving")
     assert d.best_valid_step == 2800
+
+
+@pytest.mark.parametrize("name, verdict", [
+    ("historygpt", "converged"), ("marv", "no-validation"), ("ms-thesis-legacy", "overfitting"),
+    ("nlbse-noval", "no-validation"), ("patent-insights", "overfitting"),
+    ("patent-insights-last-events", "too-little-validation"), ("tinyllama-trl", "converged"),
+    # the logs learners bring after January 2027
+    ("azure-storytelling", "overfitting"), ("hf-ner-console", "overfitting"),
+    ("llamafactory-qwen", "too-little-validation"), ("mlx-medical", "too-little-validation"),
+    ("roberta-tensorboard", "converged")])
+def test_every_shipped_run_keeps_its_verdict(name, verdict):
+    assert ftlab.diagnose(ftlab.load_sample(name)).verdict == verdict
 
 
 @pytest.mark.parametrize("name", ["nlbse-noval", "marv"])
@@ -57,6 +70,33 @@ def test_run_early_stopping_uses_only_recorded_evaluations(tinyllama):
     r = run_early_stopping(tinyllama, patience=1)
     assert list(r.eval_steps) == list(range(200, 2801, 200)) and r.stop_step is None
     assert checkpoint_steps(tinyllama)[:2] == [200, 400]
+
+
+def test_hf_keeps_only_a_saved_checkpoint(tinyllama):
+    r = tinyllama.early_stopping(flavor="hf", patience=1)
+    assert (r.best_step, r.checkpoint_step, r.recorded_best_step) == (2800, 2800, 2800)
+    assert r.checkpoints_known and r.checkpoints[:2] == [200, 400]
+    sparse = tinyllama.copy()
+    sparse.meta["save_steps"], sparse.meta["checkpoints"] = 600, None
+    r = sparse.early_stopping(flavor="hf", patience=1)  # 2800 is not a multiple of 600: not saved
+    assert r.best_step == 2800 and r.checkpoint_step is None and "no saved checkpoint" in r.note
+
+
+def test_hf_with_unknown_save_schedule_says_so(tinyllama, patent):
+    bare = tinyllama.copy()
+    del bare.meta["save_steps"]
+    for run in (bare, patent):
+        r = run.early_stopping(flavor="hf", patience=2)
+        assert not r.checkpoints_known and r.checkpoint_step is None and r.checkpoints == []
+        assert "unknown" in r.summary()
+
+
+def test_hf_save_strategy_epoch_and_best(patent):
+    run = patent.copy()
+    run.meta["save_strategy"] = "epoch"
+    assert run.early_stopping(flavor="hf", patience=2).checkpoints == [555, 1110, 1665]
+    run.meta["save_strategy"] = "best"
+    assert run.early_stopping(flavor="hf", patience=2).checkpoint_step == 100
 
 
 def test_tokens_saved_from_recorded_token_counts():
@@ -118,3 +158,20 @@ def test_plot_runs_and_sweep(patent, tinyllama):
     with pytest.raises(ValueError, match="value must be"):
         ftlab.plot_sweep(table, "nope")
     matplotlib.pyplot.close("all")
+
+
+def test_stored_save_steps_off_the_evaluation_grid_make_the_schedule_unknown():
+    """trainer_state.json keeps save_steps=500 and eval_steps=500 although this run evaluated and
+    saved per epoch (815, 1630, 2445): no checkpoint is invented at 500, 1000, ..."""
+    from pathlib import Path
+
+    from ftlab.curves.early_stopping import hf_saved_steps
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "recorded" / \
+        "hf_trainer_state_jaypee34_distilbert_bestf1.json"
+    if not path.exists():
+        pytest.skip(f"the recorded sample is not here ({path})")
+    run = ftlab.load_run(path)
+    assert run.meta["save_steps"] == 500
+    steps, how = hf_saved_steps(run)
+    assert steps is None and "not on its eval_steps grid" in how

@@ -124,9 +124,20 @@ def test_trainer_state_merges_train_and_eval_by_step(recorded):
     assert run.metrics["valid_loss"].dropna().is_monotonic_decreasing  # "healthy run"
 
 
-# The recordings of the formats load_run reads today (shared/recorded also holds samples of formats
-# it does not read yet: W&B, TensorBoard, MLX-LM, LLaMA-Factory, HF console logs, Azure's CSV).
+# The recordings read by the readers of this wing's text formats (TensorBoard and W&B files have
+# their own modules; summary-only files raise SummaryOnlyError: tests/test_runs_formats.py).
 READABLE = (
+    "azure_results_ankitg28.csv",
+    "hf_console_linxiang-ai_llamafactory_transformers5.log",
+    "hf_console_nicolassalvan_ner_slurm-1361.out",
+    "llamafactory_trainer_log_linxiang-ai.jsonl",
+    "llamafactory_trainer_log_rameyjm7_2gpu_resumed.jsonl",
+    "llamafactory_trainer_log_suzushi-tw_nullfields.jsonl",
+    "mlx_lora_arjun-254.log",
+    "openai_event_log_jamesdominiqueai_gpt41nano.txt",
+    "openai_legacy_sdk_list_events_openaiobject_robinsmits.txt",
+    "openai_sdk_events_list_repr_akey7.txt",
+    "openai_sdk_events_list_repr_andreaseghetto_moderation.txt",
     "hf_trainer_state_akanksha28pathak_smolvlm_ckpt900.json",
     "hf_trainer_state_jaypee34_distilbert_bestf1.json",
     "hf_trl_sft_tinyllama_trainer_state.json",

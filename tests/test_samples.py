@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_sample_runs_lists_every_shipped_file():
     table = ftlab.sample_runs()
     shipped = sorted(p.stem for p in (ROOT / "data" / "runs").glob("*.csv"))
-    assert sorted(table["name"]) == shipped and len(shipped) == 7
+    assert sorted(table["name"]) == shipped and len(shipped) == 12
     marv = table.set_index("name").loc["marv"]
     assert marv["steps"] == 83 and not marv["validation"] and "Marv" in marv["story"]
     assert table.set_index("name").loc["patent-insights", "steps"] == 1665
@@ -79,7 +79,7 @@ def test_wheel_carries_the_runs_and_loads_them(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["83", "7"]
+    assert out.stdout.split() == ["83", "12"]
 
 
 def test_stories_say_what_the_numbers_show():
@@ -98,3 +98,23 @@ def test_stories_say_what_the_numbers_show():
         patent.metrics["train_loss"].iloc[:100].mean()
     last = ftlab.load_sample("patent-insights-last-events").metrics
     assert last["full_valid_loss"].notna().sum() == 1
+
+
+def test_the_stories_of_the_newer_formats_are_true_of_their_data():
+    """Each shipped run's one-line story states facts; check them against the numbers."""
+    ner = ftlab.load_sample("hf-ner-console").metrics
+    evals = ner.dropna(subset=["valid_loss"]).set_index("epoch")
+    assert evals["valid_loss"].idxmin() == 2 and evals["valid_loss"].loc[2:].is_monotonic_increasing
+    assert round(evals.loc[2, "eval_overall_f1"], 3) == 0.598
+    assert round(evals.loc[10, "eval_overall_f1"], 3) == 0.654
+    full = ftlab.load_sample("azure-storytelling").metrics["full_valid_loss"].dropna()
+    assert full.index.tolist() == [100, 200, 300] and full.idxmin() == 200
+    qwen = ftlab.load_sample("llamafactory-qwen").metrics
+    assert qwen["valid_loss"].dropna().index.tolist() == [100, 200, 300, 369]
+    assert (qwen["train_loss"].dropna().index % 5 == 0).all()
+    mlx = ftlab.load_sample("mlx-medical").metrics
+    assert mlx["valid_loss"].dropna().index.tolist() == [1, 200, 400, 600]
+    assert (mlx["train_loss"].dropna().index % 10 == 0).all()
+    roberta = ftlab.load_sample("roberta-tensorboard").metrics
+    assert roberta.index.tolist() == list(range(100, 1201, 100))
+    assert roberta[["train_loss", "valid_loss"]].notna().all().all()

@@ -185,3 +185,12 @@ def test_count_tokens_takes_an_assistant_tool_call_without_content():
     call = {"role": "assistant", "content": None,
             "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}
     assert count_tokens([call]) > 0
+
+
+def test_azure_estimates_need_the_epochs_you_will_set():
+    """OpenAI's default-epochs rule is OpenAI's: an Azure estimate with "auto" refuses to guess."""
+    with pytest.raises(ValueError, match="Azure OpenAI chooses its own default number of epochs"):
+        estimate_training([500] * 40, model="gpt-4o-mini-2024-07-18", provider="azure")
+    azure = estimate_training([500] * 40, model="gpt-4o-mini-2024-07-18", provider="azure", n_epochs=2)
+    assert azure.n_epochs == 2 and azure.billed_tokens == 40_000
+    assert estimate_training([500] * 40, model="gpt-4o-mini-2024-07-18").n_epochs == 3  # OpenAI's rule

@@ -68,6 +68,43 @@ RUNS = {
                   "evaluation"},
         ("Dheena731/tinyLlama-finetune", "c9a022f72867a9ed79bfa32f4fb75e5d50fb7bda",
          "trainer_state.json")),
+    # The logs learners bring after 2027-01-06: Azure OpenAI, Hugging Face, LLaMA-Factory, MLX-LM.
+    "azure-storytelling": (
+        "azure_results_ankitg28.csv",
+        {"model": "gpt-4o-mini (the repository's README)", "n_epochs": 3,
+         "story": "Azure-style results.csv: validation at every step, full validation at each "
+                  "epoch's end (steps 100, 200, 300), lowest after epoch 2"},
+        ("ankitg28/ankitg28-BrainyBytes_Storytelling_for_Smart_Learning",
+         "eb3d0143fb3669d009b3815b9c716b906baf0eb0", "finetuning/results.csv")),
+    "hf-ner-console": (
+        "hf_console_nicolassalvan_ner_slurm-1361.out",
+        {"model": "token classification (transformers 4.x)", "n_epochs": 10,
+         "story": "Hugging Face Trainer console output: no step numbers, an evaluation at each "
+                  "epoch's end; eval loss lowest at epoch 2 and higher at every later epoch, "
+                  "while the task's F1 ends higher (0.598 at epoch 2, 0.654 at epoch 10)"},
+        ("Nicolassalvan/mti881-projet2", "f85fda370bcf71c499687de1ac681638dbdd6022",
+         "ResultsEtape1/default (learning rate 5e-5)/slurm-1361.out")),
+    "llamafactory-qwen": (
+        "llamafactory_trainer_log_linxiang-ai.jsonl",
+        {"model": "Qwen2.5-7B (LoRA)", "n_epochs": 3,
+         "story": "LLaMA-Factory trainer_log.jsonl: training loss every 5 steps, evaluation at "
+                  "steps 100, 200, 300 and 369"},
+        ("linxiang-ai/qwen-lora-sft", "a5f89f9ea2ba9ef6bd6d43c2e04ee6c93f776b8c",
+         "results/trainer_log.jsonl")),
+    "mlx-medical": (
+        "mlx_lora_arjun-254.log",
+        {"model": "MLX-LM LoRA",
+         "story": "mlx_lm.lora console log on a Mac: training loss every 10 iterations, "
+                  "validation at iterations 1, 200, 400 and 600"},
+        ("Arjun-254/Medical_Question_Answering_SLM", "3ea854e5c9343a289b24d8297fc9aa4ca7b1b791",
+         "training_output.txt")),
+    "roberta-tensorboard": (
+        "tfevents_aguleon_roberta_lora_run4.events.out.tfevents.1744230855.b-3-167.5388.4",
+        {"model": "RoBERTa (LoRA), AG News",
+         "story": "Hugging Face Trainer TensorBoard event file: training and evaluation every "
+                  "100 steps to step 1200"},
+        ("AguLeon/LoRA_RoBERTa_AGNews", "53cfbd8a51cc7bc954c451fb4c44a05060545b80",
+         "runs/run4/events.out.tfevents.1744230855.b-3-167.5388.4")),
 }
 
 

@@ -54,6 +54,8 @@ FIXES = {
     "too_few_examples": "Fine-tuning needs at least 10 examples; 50–100 good ones usually show a clear gain.",
     "too_many_tokens": "Shorten the example or split it: tokens past the model's limit are cut off.",
     "duplicate_example": "Remove the repeat: duplicates over-weight one example and inflate validation scores.",
+    "conflicting_replies": "Decide which reply is right and give it to every copy of the prompt: "
+                           "contradictory targets teach the model to hedge between them.",
     "leakage": "Remove this example from training (or the validation file): the validation score "
                "would reward memorising it.",
     "missing_system_prompt": "Use the same system prompt in every example, and at inference time.",

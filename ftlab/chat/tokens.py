@@ -341,18 +341,26 @@ class TrainingEstimate:
 
 
 def estimate_training(example_tokens, *, model=None, n_epochs="auto", prices=None,
-                      prices_date=None, encoding=None):
+                      prices_date=None, encoding=None, provider="openai"):
     """Billed tokens, epochs and cost for examples of ``example_tokens`` tokens each.
 
     ``example_tokens`` is a list of per-example token counts, a validation report
     (``validate_chat(...)``, which already counted them), or records/a path to count.
     ``prices`` maps model → dollars per 1M training tokens (overrides the dated built-in table).
+    ``n_epochs="auto"`` follows OpenAI's rule (:func:`default_epochs`); Azure OpenAI
+    (``provider="azure"``) picks its own number, which OpenAI's rule does not predict, so an Azure
+    estimate needs the ``n_epochs`` you will set on the job.
 
     >>> e = estimate_training([1000] * 50, model="gpt-4o-mini-2024-07-18")
     >>> e.n_epochs, e.billed_tokens, round(e.cost_usd, 2)
     (3, 150000, 0.45)
     """
     model = model or DEFAULT_MODEL
+    if provider not in ("openai", "azure"):
+        raise ValueError(f"provider must be 'openai' or 'azure', got {provider!r}")
+    if provider == "azure" and n_epochs in ("auto", None):
+        raise ValueError("Azure OpenAI chooses its own default number of epochs (OpenAI's rule does "
+                         "not apply); pass n_epochs= the value you will set on the job to estimate it")
     notes, exact = [], True
     if hasattr(example_tokens, "example_tokens"):  # a ChatReport
         exact = getattr(example_tokens, "tokens_exact", True)

@@ -92,11 +92,12 @@ class ChatReport:
             d["valid"] = self.valid.to_dict()
         return d
 
-    def estimate(self, *, n_epochs="auto", prices=None, model=None):
+    def estimate(self, *, n_epochs="auto", prices=None, model=None, provider="openai"):
         """Billed tokens, epochs and cost of training on this file (see ``estimate_training``)."""
         from ftlab.chat.tokens import estimate_training
 
-        return estimate_training(self, model=model or self.model, n_epochs=n_epochs, prices=prices)
+        return estimate_training(self, model=model or self.model, n_epochs=n_epochs, prices=prices,
+                                 provider=provider)
 
     def summary(self):
         verdict = "OK" if not self.errors else "NOT OK"
@@ -162,6 +163,7 @@ class _Scan:
         # a few numbers per example, in compact arrays (about 28 bytes per example): memory stays flat
         self.tokens, self.lines = array("I"), array("I")
         self.example_hash, self.system_hash = array("Q"), array("Q")
+        self.prompt_hash, self.reply_hash = array("Q"), array("Q")  # for conflicting replies
         self.chars = array("I")  # characters of non-system text: the yardstick for length outliers
         self.last_system = (None, 0)  # most files repeat one system prompt: hash it once
         # validation file only: hash of each conversation and long reply -> first line
@@ -241,6 +243,9 @@ class _Scan:
             leak = f"the same conversation is in the validation file (line {self.leak_index[h]})."
         if leak:
             self.problems.append(problem(line, "leakage", leak, "messages", "warning"))
+        last = max((i for i, t in enumerate(texts) if t.startswith("assistant\x1f")), default=None)
+        self.prompt_hash.append(0 if last is None else _hash("\x1e".join(texts[:last])))
+        self.reply_hash.append(0 if last is None else _hash(texts[last]))
         self.example_hash.append(h)
         self.system_hash.append(system)
         self.chars.append(chars)
@@ -263,6 +268,8 @@ class _Scan:
             return
         lines = np.frombuffer(self.lines, dtype=np.uint32)
         self._duplicates(np.frombuffer(self.example_hash, dtype=np.uint64), lines)
+        self._conflicts(np.frombuffer(self.prompt_hash, dtype=np.uint64),
+                        np.frombuffer(self.reply_hash, dtype=np.uint64), lines)
         self._system_prompts(np.frombuffer(self.system_hash, dtype=np.uint64), lines)
         self._outliers(np.frombuffer(self.chars, dtype=np.uint32).astype(np.int64), lines)
 
@@ -276,6 +283,22 @@ class _Scan:
             self.problems.append(problem(int(lines[order[k]]), "duplicate_example",
                                          f"same as line {int(lines[order[first[k]]])}.", "messages",
                                          "warning"))
+
+    def _conflicts(self, prompts, replies, lines):
+        """The same prompt (every turn before the last reply) with a different last reply: the data
+        contradict themselves, and the model learns to hedge between the answers."""
+        import numpy as np
+
+        order = np.lexsort((np.arange(len(prompts)), prompts))  # by prompt, then file order
+        sorted_p = prompts[order]
+        first = np.searchsorted(sorted_p, sorted_p, side="left")
+        for k in np.flatnonzero((first != np.arange(len(sorted_p))) & (sorted_p != 0)):
+            i, head = order[k], order[first[k]]
+            if replies[i] != replies[head]:
+                self.problems.append(problem(
+                    int(lines[i]), "conflicting_replies",
+                    f"the same prompt as line {int(lines[head])}, with a different reply.",
+                    "messages", "warning"))
 
     def _system_prompts(self, system, lines):
         import numpy as np

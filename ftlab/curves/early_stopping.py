@@ -36,6 +36,7 @@ here (the callback simply does not look at the first evaluations), although only
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -229,6 +230,12 @@ class RunStopResult:
     model you keep when you restore the best) next to ``final_valid_loss``, that of the last step.
     ``eval_steps``/``values`` are the evaluations used (after smoothing, if any) and ``sequence``
     the :class:`StopResult` over them.
+
+    With ``flavor="hf"`` the kept model follows the Trainer: the best evaluation is restored only
+    if a checkpoint was *saved* at its step (``load_best_model_at_end``), so ``checkpoint_step`` is
+    ``best_step`` or ``None``; ``checkpoints_known`` says whether the save schedule came from the
+    run (``meta`` ``checkpoints``, ``save_strategy``, ``save_steps``) and ``note`` explains,
+    ``recorded_best_step`` is the step of the trainer's own ``best_model_checkpoint``.
     """
 
     metric: str
@@ -245,6 +252,9 @@ class RunStopResult:
     values: np.ndarray
     sequence: StopResult
     checkpoints: list = field(default_factory=list)
+    checkpoints_known: bool = True
+    recorded_best_step: int | None = None
+    note: str = ""
 
     def summary(self):
         """One line per fact, in plain words."""
@@ -258,7 +268,7 @@ class RunStopResult:
                          + (f" and {self.tokens_saved:,.0f} training tokens" if self.tokens_saved else ""))
         if self.best_step is not None:
             lines.append(f"best evaluation: step {self.best_step} ({self.metric} {self.best_value:.4f})")
-            lines.append("nearest checkpoint at or before it: "
+            lines.append(self.note or "nearest checkpoint at or before it: "
                          + (f"step {self.checkpoint_step}" if self.checkpoint_step is not None
                             else "none (checkpoints at steps " + ", ".join(map(str, self.checkpoints)) + ")"))
         if self.kept_valid_loss is not None and self.final_valid_loss is not None:
@@ -306,6 +316,63 @@ def checkpoint_steps(run):
     return [last]
 
 
+def hf_saved_steps(run):
+    """``(steps, how)``: where a Hugging Face Trainer saved checkpoints, read from the run's meta
+    as trainer_state.json and the training arguments store them, or ``(None, why)`` when the
+    schedule is unknown. ``save_strategy="best"`` returns ``("best", how)``: a save at every new
+    best evaluation."""
+    meta, last = run.meta, int(run.steps[-1])
+    if meta.get("checkpoints"):
+        return checkpoint_steps(run), "the checkpoints the run lists"
+    strategy = str(meta.get("save_strategy") or "").lower().rsplit(".", 1)[-1]
+    if strategy == "no":
+        return [], "save_strategy 'no': no checkpoint was saved"
+    if strategy == "best":
+        return "best", "save_strategy 'best': a checkpoint at every new best evaluation"
+    if strategy == "epoch":
+        try:
+            return [int(s) for s in run.epochs()["last_step"]], "save_strategy 'epoch'"
+        except ValueError:
+            return None, "save_strategy 'epoch', but the epochs of the steps are unknown"
+    if meta.get("save_steps"):
+        every = int(meta["save_steps"])
+        if _evaluations_off_schedule(run, meta.get("eval_steps")):
+            # trainer_state.json stores save_steps/eval_steps even when the Trainer saved and
+            # evaluated per epoch: evaluations off the eval_steps grid show they were not used
+            return None, (f"the save schedule is unknown: save_steps={every} is stored, but the "
+                          "evaluations are not on its eval_steps grid (per-epoch saving?)")
+        return list(range(every, last + 1, every)), f"a checkpoint every save_steps={every} steps"
+    return None, "the save schedule is unknown (no save_steps, save_strategy or checkpoints in meta)"
+
+
+def _evaluations_off_schedule(run, eval_steps):
+    """Whether evaluations fall between the multiples of ``eval_steps`` (the last step aside)."""
+    if not eval_steps or "valid_loss" not in run.metrics:
+        return False
+    steps = run.metrics["valid_loss"].dropna().index.to_numpy()
+    steps = steps[steps != run.steps[-1]]
+    return bool(len(steps)) and bool((steps % int(eval_steps) != 0).any())
+
+
+def _recorded_best_step(meta):
+    """The step of trainer_state.json's ``best_model_checkpoint`` (``.../checkpoint-2800``)."""
+    match = re.search(r"checkpoint-(\d+)", str(meta.get("best_model_checkpoint") or ""))
+    return int(match.group(1)) if match else None
+
+
+def _hf_kept(best, saved, how):
+    """``(checkpoint_step, note)``: the Trainer restores the best evaluation only from a saved
+    checkpoint (``load_best_model_at_end`` needs save_steps to be a multiple of eval_steps)."""
+    if best is None:
+        return None, ""
+    if saved is None:
+        return None, f"checkpoint kept: unknown, {how}"
+    if saved == "best" or best in saved:
+        return best, f"checkpoint kept: step {best} ({how})"
+    return None, (f"checkpoint kept: none at step {best} ({how}); the Trainer finds no saved "
+                  "checkpoint there and the model stays the last one")
+
+
 def _tokens_at(run, step):
     m = run.metrics
     for col in ("elapsed_tokens", "num_tokens", "tokens"):
@@ -342,6 +409,8 @@ class _RunFacts:
         self.values = smooth(values, smoothing) if smoothing else values
         self.last = int(run.steps[-1])
         self.checkpoints = checkpoint_steps(run)
+        self.hf_saved, self.hf_how = hf_saved_steps(run)
+        self.recorded_best = _recorded_best_step(run.meta)
         valid = run.metrics["valid_loss"].dropna()
         self.valid = valid
         self.final_valid = float(valid.iloc[-1]) if len(valid) else None
@@ -356,16 +425,22 @@ class _RunFacts:
         stop = None if seq.stopped_index is None else int(steps[seq.stopped_index])
         best = None if seq.best_index is None else int(steps[seq.best_index])
         before = [c for c in self.checkpoints if best is not None and c <= best]
+        checkpoint, checkpoints, note = (before[-1] if before else None), self.checkpoints, ""
+        if flavor == "hf":  # the Trainer restores only a checkpoint it saved; never invent one
+            checkpoint, note = _hf_kept(best, self.hf_saved, self.hf_how)
+            checkpoints = self.hf_saved if isinstance(self.hf_saved, list) else []
         kept = float(self.valid[best]) if best is not None and best in self.valid.index else None
         tokens_saved = None
         if stop is not None and self.tokens[stop] is not None:
             tokens_saved = self.tokens[self.last] - self.tokens[stop]
         return RunStopResult(
             metric=self.metric, stop_step=stop, best_step=best, best_value=seq.best_value,
-            checkpoint_step=before[-1] if before else None, last_step=self.last,
+            checkpoint_step=checkpoint, last_step=self.last,
             steps_saved=0 if stop is None else self.last - stop, tokens_saved=tokens_saved,
             kept_valid_loss=kept, final_valid_loss=self.final_valid, eval_steps=steps,
-            values=self.values, sequence=seq, checkpoints=self.checkpoints)
+            values=self.values, sequence=seq, checkpoints=checkpoints,
+            checkpoints_known=flavor != "hf" or self.hf_saved is not None,
+            recorded_best_step=self.recorded_best, note=note)
 
 
 def sweep_early_stopping(run, patience=range(0, 11), min_delta=(0.0, 0.01, 0.05, 0.1), *,

@@ -92,8 +92,9 @@ def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, suffi
 
 
 def plan_job(train, valid=None, *, model, n_epochs, batch_size, learning_rate_multiplier,
-             suffix=None, seed=None, prices=None):
-    """Validate the files and estimate the job, without any API call. See :class:`JobPlan`."""
+             suffix=None, seed=None, prices=None, provider="openai"):
+    """Validate the files and estimate the job, without any API call. See :class:`JobPlan`.
+    ``provider="azure"``: Azure OpenAI's own default epochs are not estimated (say ``n_epochs``)."""
     from ftlab.chat.validate import validate_chat
 
     _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, suffix, seed)
@@ -112,9 +113,16 @@ def plan_job(train, valid=None, *, model, n_epochs, batch_size, learning_rate_mu
         args["suffix"] = suffix
     if seed is not None:
         args["seed"] = seed
-    estimate = report.estimate(n_epochs=n_epochs, prices=prices, model=model) if report.example_tokens \
-        else "estimate: no countable examples"
-    return JobPlan(report, estimate, args, refusals)
+    return JobPlan(report, _estimate(report, n_epochs, prices, model, provider), args, refusals)
+
+
+def _estimate(report, n_epochs, prices, model, provider):
+    if not report.example_tokens:
+        return "estimate: no countable examples"
+    try:
+        return report.estimate(n_epochs=n_epochs, prices=prices, model=model, provider=provider)
+    except ValueError as err:  # Azure with n_epochs="auto": no rule to estimate with
+        return f"estimate: none ({err})"
 
 
 def _confirm(question):
@@ -167,9 +175,10 @@ def start_job(client, train, valid=None, *, model, n_epochs, batch_size, learnin
     but "y" returns ``None`` and nothing is spent.
     """
     require_client(client, "start a fine-tuning job")
+    provider = "azure" if type(client).__name__.startswith("Azure") else "openai"
     plan = plan_job(train, valid, model=model, n_epochs=n_epochs, batch_size=batch_size,
                     learning_rate_multiplier=learning_rate_multiplier, suffix=suffix, seed=seed,
-                    prices=prices)
+                    prices=prices, provider=provider)
     print(plan)
     if not plan.ok:
         raise ValueError("Not starting the job, the files need fixing first:\n  "

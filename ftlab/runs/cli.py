@@ -63,6 +63,14 @@ def runs_command(args):
     return EXIT_OK
 
 
+def _recognised(run):
+    """Which format the file was read as, and from which file (a folder holds several logs)."""
+    from ftlab.runs.formats import FORMATS
+
+    where = f" ({run.meta['source_file']})" if run.meta.get("source_file") else ""
+    return f"read as {run.format}{where}: {FORMATS.get(run.format, 'a shipped ftlab run')}"
+
+
 def run_command(args):
     from pathlib import Path
 
@@ -85,6 +93,10 @@ def run_command(args):
         print(redact(f"ftlab run: {err}"), file=sys.stderr)
         return EXIT_UNREADABLE
     print(run)
+    print(_recognised(run))
+    from ftlab.curves.diagnosis import diagnose
+
+    print(diagnose(run))
     if args.epochs:
         print(run.epochs().round(4).to_string())
     if args.save:

@@ -25,7 +25,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ftlab.runs.formats import OPENAI_CSV_MAP, fail
+from ftlab.runs.formats import CANONICAL, OPENAI_CSV_MAP, fail
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
 STEP_MESSAGE = re.compile(
@@ -40,6 +40,14 @@ FACTS = (  # message pattern -> what it tells
     (re.compile(r"Validating validation file: (\S+)"), "validation_file"),
 )
 LOG_LINE = re.compile(r"^\s*(\d{9,11}): (.*?)\s*$")
+# A logger's prefix before a message: "2026-03-06 15:28:08 | INFO | ", "[2026-03-06T15:28:08] INFO: ".
+PREFIX = re.compile(r"^\s*\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+                    r"\]?\s*(?:[|:-]\s*)?"
+                    r"(?:(?:DEBUG|INFO|WARNING|WARN|ERROR)\s*(?:[|:-]\s*)?)?(.*?)\s*$")
+# Printed SDK objects: openai >= 1 reprs, and openai 0.x "<OpenAIObject list at 0x...> JSON: {...}".
+SDK_REPR = re.compile(r"\s*(?:\[\s*)?(?:SyncCursorPage\[|AsyncCursorPage\[|FineTuningJobEvent\(|"
+                      r"FineTuningJobCheckpoint\()")
+LEGACY_REPR = re.compile(r"\s*<OpenAIObject[^>]*> JSON: ")
 FIELD_LINE = re.compile(r"^(Event ID|Created At|Level|Message|Type|Object Type|Has More Events"
                         r"|Fine-Tuning Job ID|Fine-Tuning Job Status): ?(.*?)\s*$")
 DATA_LINE = re.compile(r"^\s+([A-Za-z_][\w.]*): (.*?)\s*$")
@@ -96,9 +104,69 @@ def read_event_log(text, label):
             current["data"][key] = _scalar(value)
         elif line.startswith("---"):
             current, in_data = None, False
+        elif _message_line(line):  # "<date> | INFO | Step 1/750: ..." or the bare message
+            events.append({"message": _message_line(line), "_line": number})
+            in_data = False
     if not events:
-        raise fail(label, "has no event lines ('<unix time>: <message>' or 'Event ID: ...')")
+        raise fail(label, "has no event lines ('<unix time>: <message>', '<date> | INFO | "
+                          "<message>', 'Step k/N: training loss=x' or 'Event ID: ...')")
     return events_to_metrics(events, label, meta)
+
+
+def _message_line(line):
+    """The event message on a line without a unix time: after a logger's date/level prefix, or
+    the line itself when it is a message the API writes (``Step k/N: ...``, checkpoints...)."""
+    prefixed = PREFIX.match(line)
+    if prefixed:
+        return prefixed.group(1)
+    step = re.search(r"\bStep \d+/\d+: ", line)
+    if step:  # any other prefix: the step message is what counts
+        return line[step.start():].strip()
+    bare = line.strip()
+    if any(pattern.match(bare) for pattern, _ in FACTS) or "successfully completed" in bare:
+        return bare
+    return None
+
+
+def read_sdk_repr(text, label):
+    """What ``print(client.fine_tuning.jobs.list_events(...))`` shows: a list of
+    ``FineTuningJobEvent(...)`` reprs, a ``SyncCursorPage[FineTuningJobEvent](data=[...])``, or
+    openai 0.x's ``<OpenAIObject list at 0x...> JSON: {...}``. Read as literals, never run.
+    Events whose type is neither ``message`` nor ``metrics`` (``moderation_checks``) are set
+    aside: their ``data`` is not metrics."""
+    from ftlab.runs.logs import python_literal
+
+    legacy = LEGACY_REPR.match(text)
+    try:
+        if legacy:
+            value = json.loads(text[legacy.end():])
+        else:
+            value = python_literal(text)  # SyncCursorPage[...](data=[...]) is a call too
+    except json.JSONDecodeError as err:
+        raise fail(label, f"the JSON after <OpenAIObject ...> is broken at line {err.lineno + 1}, "
+                          f"column {err.colno}: {err.msg}", "Copy the whole printed output") from None
+    except (SyntaxError, ValueError) as err:
+        line = getattr(err, "lineno", None)
+        raise fail(label, "looks like printed OpenAI SDK objects but is not readable"
+                          + (f" at line {line}" if line else "") + f" ({err.__class__.__name__}: "
+                          f"{getattr(err, 'msg', err)})", "Copy the whole printed output (a cut "
+                          "copy misses its closing brackets), or save the events with "
+                          "[e.model_dump() for e in page.data] and json.dump") from None
+    events = value.get("data") if isinstance(value, dict) and "data" in value else value
+    if isinstance(events, dict):
+        events = [events]
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise fail(label, "holds printed objects that are not fine-tuning events")
+    if events and all("step_number" in e for e in events):  # printed checkpoints
+        metrics, meta = read_checkpoints(events, label)
+        return metrics, {**meta, "format": "openai_sdk_repr"}
+    kept = [e for e in events if e.get("type") in (None, "message", "metrics")]
+    metrics, meta = read_events({"data": kept, "has_more": value.get("has_more")}
+                                if isinstance(value, dict) else kept, label)
+    meta["format"] = "openai_sdk_repr"
+    if len(kept) < len(events):
+        meta["skipped_events"] = sorted({str(e.get("type")) for e in events if e not in kept})
+    return metrics, meta
 
 
 def read_checkpoints(content, label):
@@ -292,7 +360,8 @@ def _step(value, label, where):
 def _table(rows):
     table = pd.DataFrame.from_dict(rows, orient="index", dtype=np.float64)
     table.index = pd.Index(np.asarray(list(rows), dtype=np.int64), name="step")
-    return table.sort_index()
+    extras = [c for c in table.columns if c not in CANONICAL]
+    return table.reindex(columns=[*CANONICAL, *extras]).sort_index()
 
 
 def _identity(obj):

@@ -17,7 +17,26 @@ FORMATS = {
     "hf_trainer_state": "Hugging Face / TRL trainer_state.json (log_history)",
     "table": "any CSV or DataFrame with a step column and loss columns (column_map= names them)",
     "ftlab": "ftlab's own run format ('# ftlab run {meta}' then CSV), written by Run.save",
+    "azure_csv": "Azure OpenAI results.csv (train_mean_token_accuracy, full_valid_* columns; -1, "
+                 "nan, None or empty = not recorded)",
+    "openai_sdk_repr": "printed OpenAI SDK objects: [FineTuningJobEvent(...), ...], "
+                       "SyncCursorPage[FineTuningJobEvent](data=[...]) or openai 0.x "
+                       "'<OpenAIObject list at 0x...> JSON: {...}'",
+    "hf_console": "Hugging Face Trainer console output: {'loss': ..., 'epoch': ...} and "
+                  "{'eval_loss': ...} lines (tqdm noise allowed); steps are log positions",
+    "llamafactory_log": "LLaMA-Factory trainer_log.jsonl (current_steps, loss, eval_loss, lr)",
+    "mlx_lora": "MLX-LM mlx_lm.lora output: 'Iter 10: Train loss 2.345, ...', "
+                "'Iter 200: Val loss 1.234, ...'",
+    "tfevents": "a TensorBoard event file (events.out.tfevents.*), given by its path",
+    "wandb": "a W&B run file (run-*.wandb), given by its path",
+    "summary": "a summary only (HF all_results.json / eval_results.json, W&B wandb-summary.json, "
+               "a trainer_state.json without steps): recognised, it raises SummaryOnlyError "
+               "naming the file with the curve; asked for, a Run with no steps and "
+               "meta['summary']",
 }
+# Formats read from a file's path by another module (binary files).
+PATH_FORMATS = {"tfevents": ("ftlab.runs.tensorboard", "read_tfevents"),
+                "wandb": ("ftlab.runs.wandb_files", "read_wandb")}
 
 OPENAI_CSV_MAP = {"valid_mean_token_accuracy": "valid_accuracy",
                   "train_mean_token_accuracy": "train_accuracy",
@@ -48,10 +67,27 @@ LOSS_COLUMNS = ("train_loss", "valid_loss", "full_valid_loss")
 FTLAB_HEADER = "# ftlab run "
 
 
+class RunFormatError(ValueError):
+    """A source load_run cannot read: names the source, the problem (with its line) and the fix,
+    and ends with the formats load_run knows. ``problem`` and ``fix`` are kept apart so that an
+    error can be told again with the format that was guessed and why."""
+
+    def __init__(self, label, problem, fix=""):
+        self.label, self.problem, self.fix = label, problem, fix
+        text = f"{label}: {problem}" + (f". {fix}" if fix else "")
+        super().__init__(f"{text}. (load_run reads: {', '.join(FORMATS)}; see "
+                         "ftlab.runs.formats.FORMATS)")
+
+
+class SummaryOnlyError(RunFormatError):
+    """The source holds a run's final numbers but no steps. ``summary``: those numbers;
+    ``curve_file``: a file next to it that holds the curve (None when none was found)."""
+
+    def __init__(self, label, problem, fix, summary, curve_file=None):
+        super().__init__(label, problem, fix)
+        self.summary, self.curve_file = summary, curve_file
+
+
 def fail(label, problem, fix=""):
     """A ValueError that names the source and says what was expected and which formats exist."""
-    known = ", ".join(FORMATS)
-    text = f"{label}: {problem}"
-    if fix:
-        text += f". {fix}"
-    return ValueError(f"{text}. (load_run reads: {known}; see ftlab.runs.formats.FORMATS)")
+    return RunFormatError(label, problem, fix)

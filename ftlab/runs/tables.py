@@ -1,6 +1,7 @@
 """Readers of tabular logs: any CSV or DataFrame of steps, OpenAI's results CSV, the legacy
-``compiled_results.csv``, ftlab's own run format, and Hugging Face ``trainer_state.json`` (whose
-``log_history`` is a table written as JSON). Each returns ``(metrics, meta)``.
+``compiled_results.csv``, ftlab's own run format, Hugging Face ``trainer_state.json`` (whose
+``log_history`` is a table written as JSON), Azure OpenAI's ``results.csv`` (``-1`` = not
+recorded), and summary-only JSON files. Each returns ``(metrics, meta)``.
 
 >>> metrics, meta = read_table("iteration,loss\\n0,2.5\\n10,1.5\\n", "demo")
 >>> metrics["train_loss"].tolist(), meta["format"]
@@ -244,3 +245,57 @@ def _int_step(value, label, where):
     if not np.isfinite(number) or number != round(number) or number < 0 or number > 2**53:
         raise fail(label, f"{where}: step {value!r} is not a whole non-negative number")
     return int(number)
+
+
+# ----------------------------------------------------------------------------- Azure, summaries
+
+
+def read_azure_csv(content, label, column_map=None):
+    """Azure OpenAI's ``results.csv``: OpenAI's columns with ``train_mean_token_accuracy`` and
+    ``full_valid_*`` (newer files add ``*_error_rate`` and a ``timestamp``). Azure writes ``-1``
+    where a metric was not recorded at that step (as others leave the cell empty, or write
+    ``nan``/``None``): every one of them becomes NaN, so -1 is never plotted as a loss."""
+    metrics, meta = read_table(content, label, column_map, OPENAI_CSV_MAP, "azure_csv")
+    numeric = [c for c in metrics.columns if c != "epoch" and metrics[c].dtype == np.float64]
+    sentinel = metrics[numeric] == -1
+    if sentinel.to_numpy().any():
+        metrics[numeric] = metrics[numeric].mask(sentinel)
+        meta["not_recorded_cells"] = int(sentinel.to_numpy().sum())
+    if len(metrics):
+        meta["total_steps"] = int(metrics.index.max())
+    return metrics, meta
+
+
+# Keys that only an end-of-run summary has: HF all_results/eval_results/train_results.json,
+# W&B wandb-summary.json.
+SUMMARY_KEYS = ("train_runtime", "eval_runtime", "train_loss", "eval_loss", "epoch", "_wandb",
+                "_runtime", "_step", "eval/loss", "train/loss", "total_flos")
+
+
+def is_summary(obj):
+    """A JSON object of final numbers (no list of steps in it)."""
+    return (isinstance(obj, dict) and any(k in obj for k in SUMMARY_KEYS)
+            and not any(isinstance(v, list) and v and isinstance(v[0], dict)
+                        for v in obj.values()))
+
+
+def read_summary(obj, label, column_map=None):
+    """A summary-only file as a Run with no steps; its numbers are in ``meta["summary"]``.
+    ``load_run`` returns this only when asked (``format="summary"``): recognised on its own, a
+    summary raises ``SummaryOnlyError`` instead, so nobody mistakes it for an empty run."""
+    if isinstance(obj, dict) and isinstance(obj.get("log_history"), list):  # trainer_state
+        entries = [e for e in obj["log_history"] if isinstance(e, dict)]
+        obj = {k: v for e in entries for k, v in e.items()}
+    if not isinstance(obj, dict):
+        raise fail(label, f"is a {type(obj).__name__}, not a summary (a JSON object)")
+    empty = pd.DataFrame(np.empty((0, len(CANONICAL))), columns=list(CANONICAL),
+                         index=pd.Index([], dtype=np.int64, name="step"))
+    return empty, {"format": "summary", "summary": obj}
+
+
+def trainer_state_is_summary(state):
+    """A trainer_state.json whose log_history holds no step's metrics, only the final summary."""
+    entries = state.get("log_history") or []
+    has_summary = any(isinstance(e, dict) and "train_runtime" in e for e in entries)
+    return has_summary and not any(isinstance(e, dict) and "train_runtime" not in e
+                   and any(k not in ("step", "epoch") for k in e) for e in entries)
