@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import ftlab  # noqa: E402
-from ftlab.curves.early_stopping import checkpoint_steps, run_early_stopping  # noqa: E402
+from ftlab.curves.run_stopping import checkpoint_steps, run_early_stopping  # noqa: E402
 from ftlab.curves.plots import CurvePlot  # noqa: E402
 
 
@@ -165,7 +165,7 @@ def test_stored_save_steps_off_the_evaluation_grid_make_the_schedule_unknown():
     saved per epoch (815, 1630, 2445): no checkpoint is invented at 500, 1000, ..."""
     from pathlib import Path
 
-    from ftlab.curves.early_stopping import hf_saved_steps
+    from ftlab.curves.run_stopping import hf_saved_steps
 
     path = Path(__file__).resolve().parents[2] / "shared" / "recorded" / \
         "hf_trainer_state_jaypee34_distilbert_bestf1.json"

@@ -115,6 +115,13 @@ def test_the_stories_of_the_newer_formats_are_true_of_their_data():
     mlx = ftlab.load_sample("mlx-medical").metrics
     assert mlx["valid_loss"].dropna().index.tolist() == [1, 200, 400, 600]
     assert (mlx["train_loss"].dropna().index % 10 == 0).all()
+    noval = ftlab.load_sample("nlbse-noval").metrics["train_loss"].dropna()
+    last_quarter = noval.iloc[-len(noval) // 4:]
+    assert (last_quarter < 0.01).mean() > 0.5 and (last_quarter > 0.01).any()
+    patent = ftlab.load_sample("patent-insights").metrics
+    valid, train = patent["valid_loss"].dropna(), patent["train_loss"]
+    assert valid.idxmin() == 100 and (valid.loc[200:] > valid.loc[100]).all()
+    assert train.groupby((train.index - 1) // 555).mean().is_monotonic_decreasing
     roberta = ftlab.load_sample("roberta-tensorboard").metrics
     assert roberta.index.tolist() == list(range(100, 1201, 100))
     assert roberta[["train_loss", "valid_loss"]].notna().all().all()

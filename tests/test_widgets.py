@@ -110,3 +110,18 @@ def test_widgets_module_is_not_imported_by_ftlab():
     code = "import ftlab, sys; ftlab.smooth; ftlab.diagnose; print('ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_explorers_leave_no_figure_in_pyplot():
+    """An explorer draws on a Figure of its own: one left in pyplot's list would be shown again
+    by the next plt.show() of the notebook (it was, under notebook 03a's plots)."""
+    import matplotlib.pyplot as plt
+
+    from ftlab.widgets import losses
+
+    plt.close("all")
+    ftlab.polling_explorer("marv", page_size=20, every=30)
+    widgets.replay("historygpt")
+    widgets.early_stopping_explorer("historygpt")
+    losses.uniform_choice_explorer(vocab_size=5)
+    assert plt.get_fignums() == []

@@ -104,8 +104,10 @@ ADVICE = {
         "Validation loss was still falling at the end: more epochs (or more data) should help. "
         "Watch the validation curve of the longer run for the point where it turns up."),
     "converged": (
-        "Validation loss has flattened (within its noise): more epochs will not help much. To go "
-        "further, improve the data (quality, diversity, more examples) rather than training longer."),
+        "Validation loss had almost stopped falling by the end of this run (see why). Before "
+        "training longer, check why it flattened: a learning rate decayed to zero flattens a curve "
+        "too. If it had not, more of the same training is unlikely to help much; improve the data "
+        "(quality, diversity, more examples) instead."),
 }
 
 
@@ -240,10 +242,14 @@ def diagnose(run):
     ``meta`` ``steps_per_epoch``/``n_epochs``).
     """
     m = run.metrics
-    return diagnose_curves(m.index.to_numpy(), m["train_loss"].to_numpy(dtype=float),
-                           m["valid_loss"].to_numpy(dtype=float),
-                           full_valid_loss=m["full_valid_loss"].to_numpy(dtype=float),
-                           epoch=m["epoch"].to_numpy(dtype=float), name=run.name)
+    d = diagnose_curves(m.index.to_numpy(), m["train_loss"].to_numpy(dtype=float),
+                        m["valid_loss"].to_numpy(dtype=float),
+                        full_valid_loss=m["full_valid_loss"].to_numpy(dtype=float),
+                        epoch=m["epoch"].to_numpy(dtype=float), name=run.name)
+    if run.meta.get("steps_are") == "log positions" and d.best_epoch is not None:
+        # a log row is not a training step: name the checkpoint by its epoch
+        d.advice = d.advice.replace(f"step {_fmt_step(_best_step(d))}", f"the end of epoch {d.best_epoch}")
+    return d
 
 
 def diagnose_curves(steps, train_loss, valid_loss=None, *, full_valid_loss=None, epoch=None,
@@ -374,9 +380,9 @@ def _verdict(d, x, tr, valid):
         say(f"validation was still falling at the end: {before:.3f} -> {d.final_valid_loss:.3f} "
             f"({fall:.0%} over the last {d.window} evaluations; noise explains up to {fall_needed:.0%})")
         return "still-improving"
-    say(f"validation ended within noise of its earlier levels (fell {fall:.0%} over the last "
-        f"{d.window} evaluations, rose {d.rise:.0%} above its lowest level; "
-        f"{max(d.rise_needed, fall_needed):.0%} would count)")
+    say(f"validation ended flat: it fell {fall:.1%} over the last {d.window} evaluations (a fall "
+        f"counts from {fall_needed:.1%}: MIN_FALL or noise) and rose {d.rise:.1%} above its lowest "
+        f"level (a rise counts from {d.rise_needed:.1%})")
     return "converged"
 
 

@@ -241,7 +241,7 @@ class Run:
         """Where early stopping would have stopped this run; see
         :func:`ftlab.curves.early_stopping.run_early_stopping` for the options (patience, min_delta,
         flavor, ...)."""
-        from ftlab.curves.early_stopping import run_early_stopping
+        from ftlab.curves.run_stopping import run_early_stopping
 
         return run_early_stopping(self, metric, **options)
 

@@ -18,7 +18,8 @@ import io
 
 from ftlab.widgets.explorer import Explorer
 from ftlab.curves.diagnosis import curve_at
-from ftlab.curves.early_stopping import FLAVORS, _RunFacts
+from ftlab.curves.early_stopping import FLAVORS
+from ftlab.curves.run_stopping import _RunFacts
 from ftlab.curves.plots import CurvePlot
 
 
@@ -211,7 +212,7 @@ def early_stopping_explorer(run="patent-insights", *, metric="valid_loss", style
     import ipywidgets as widgets
     from matplotlib.patches import Rectangle
 
-    from ftlab.curves.early_stopping import checkpoint_steps
+    from ftlab.curves.run_stopping import checkpoint_steps
 
     run = _load(run)
     facts = {}

@@ -18,7 +18,7 @@ def polling_explorer(run="marv", *, page_size=20, every=30):
     True
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from ftlab.widgets.explorer import Explorer
     from ftlab.runs.run import Run
@@ -29,8 +29,9 @@ def polling_explorer(run="marv", *, page_size=20, every=30):
         run = load_sample(run)
     loss = run.metrics["train_loss"]
     last = int(run.steps[-1])
-    with plt.ioff():
-        fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    # a Figure outside pyplot: a later plt.show() in the notebook must not show it again
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    ax = fig.add_subplot()
     ax.plot(loss.index, loss.to_numpy(), color="0.75", lw=1.2, label="every step of the job")
     (seen_dots,) = ax.plot([], [], "o", ms=4, color="#1f77b4", label="printed by the loop")
     (lost_marks,) = ax.plot([], [], "x", ms=7, color="#d62728", label="lost (older than the page)")
