@@ -57,7 +57,8 @@ NOTEBOOKS = [
      '`n_epochs`)',
      False),
     ('05_training_data.ipynb', 'Training data',
-     "the chat JSONL format and `weight`, exact token counts offline, the course's data advice "
+     "the chat JSONL format and `weight`, token counts offline with each model's encoding, the "
+     "course's data advice "
      'in numbers (consistency, balance, diversity, negative examples), every reason a file is '
      'rejected with line numbers and fixes, epochs and cost, duplicates and validation leakage, '
      'a leak-free split',
@@ -72,9 +73,9 @@ NOTEBOOKS = [
      'live early stopping, two fine-tuning rounds, `weight: 0`',
      False),
     ('08_inference_parameters.ipynb', 'Inference parameters',
-     "a fine-tuned model's real next-token distributions: temperature (and why 0 is "
-     'deterministic), top-k vs top-p, an explorer with entropy and sampled replies, max tokens '
-     'and truncation',
+     "a fine-tuned model's real next-token distributions: temperature (what 0 promises, here "
+     'and on a hosted API), top-k vs top-p and their order, an explorer with entropy and sampled '
+     'replies, max tokens and truncation',
      False),
     ('09_hosted_finetuning.ipynb', 'Hosted fine-tuning',
      'the OpenAI / Azure OpenAI workflow done right, from validation to a compared model; runs '
