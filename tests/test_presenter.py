@@ -1,13 +1,15 @@
 """Instructor mode reaches every plot and explorer made while it is on, and switches off cleanly."""
 
 import matplotlib
-import pytest
-
-import ftlab
-from ftlab import widgets
-from ftlab.widgets import presenter
 
 matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+import ftlab  # noqa: E402
+from ftlab import widgets  # noqa: E402
+from ftlab.widgets import presenter  # noqa: E402
 
 
 @pytest.fixture
@@ -17,7 +19,7 @@ def projector():
     yield
     ftlab.presenter(False)
     assert dict(matplotlib.rcParams) == before, "presenter(False) did not restore rcParams"
-    matplotlib.pyplot.close("all")
+    plt.close("all")
 
 
 def _label_size(fig):

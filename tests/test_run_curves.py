@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -128,7 +129,7 @@ def test_plot_run_draws_every_curve(patent):
     assert labels == ["training loss (smoothed)", "validation loss", "best validation", "checkpoint"]
     assert [t.get_text() for t in ax.texts] == ["epoch 1", "epoch 2", "epoch 3"]
     assert [c.get_ylabel() for c in ax.child_axes] == ["perplexity  e^loss"]
-    matplotlib.pyplot.close(fig)
+    plt.close(fig)
 
 
 def test_curve_plot_reveals_up_to_a_step(patent):
@@ -146,7 +147,7 @@ def test_projector_style_is_bigger(patent):
     size = lambda f: f.axes[0].xaxis.label.get_fontsize()  # noqa: E731
     assert size(big) > size(small)
     assert big.axes[0].lines[1].get_linewidth() > small.axes[0].lines[1].get_linewidth()
-    matplotlib.pyplot.close("all")
+    plt.close("all")
 
 
 def test_plot_runs_and_sweep(patent, tinyllama):
@@ -157,7 +158,7 @@ def test_plot_runs_and_sweep(patent, tinyllama):
     assert fig.axes[0].images[0].get_array().shape == (2, 3)
     with pytest.raises(ValueError, match="value must be"):
         ftlab.plot_sweep(table, "nope")
-    matplotlib.pyplot.close("all")
+    plt.close("all")
 
 
 def test_stored_save_steps_off_the_evaluation_grid_make_the_schedule_unknown():
