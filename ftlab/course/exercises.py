@@ -268,8 +268,9 @@ _add(
 
 _add(
     "03a-lost-steps",
-    question=("Poll the Marv job every 30 steps, reading only the newest page of 20 events each "
-              "time. How many step events does the loop lose?"),
+    question=("Replay the Marv recording (83 step events: step 2 is already missing) polled every 30 "
+              "steps, reading only the newest page of 20 events each time. How many step events "
+              "does the loop lose?"),
     solution=lambda: _lost_marv(20, 30),
     why="Each poll finds up to 30 new events but reads only the newest 20, so the older ones "
         "of each burst are lost: {answer} in all. Follow has_more (or read the results file) "
@@ -415,17 +416,32 @@ _add(
 
 _add(
     "06-augmented-size",
-    question="You augment 128 training examples with n_per_example=2; 3 variants are dropped as "
-             "duplicates. How many examples does the augmented training file hold?",
-    solution=lambda: 128 * (1 + 2) - 3,
-    why="The originals stay: 128 + 128·2 variants − 3 dropped = {answer}.",
+    question="Section 6 augments the 128 Marv training examples with n_per_example=2 (synonym and "
+             "typo, seed 0, valid= the validation file), and augmented.dropped shows a dropped "
+             "duplicate. How many examples does augmented.records hold?",
+    solution=lambda: len(_marv_augmented().records),
+    why="{answer}: the 128 originals stay first, and a dropped variant is replaced by another try "
+        "(augment_chat tries up to n_per_example × max_tries times per example), so each example "
+        "still gets its 2 variants.",
     mistakes=[
-        (lambda: 128 * 2 - 3, "That counts only the variants: the augmented file keeps the 128 "
-                              "originals first."),
-        (lambda: 128 * 3, "Dropped duplicates are not written: subtract the 3."),
-        (lambda: 128 * 2, "The file holds the originals and the variants, minus the dropped ones."),
+        (lambda: 128 * 3 - sum(_marv_augmented().dropped.values()),
+         "A dropped variant is not a missing one: augment_chat tries again (max_tries), so nothing "
+         "is subtracted here."),
+        (lambda: 128 * 2, "That counts only the variants: augmented.records keeps the 128 originals "
+                          "first."),
     ],
 )
+
+
+def _marv_augmented():
+    """Section 6 of notebook 06, as it runs there."""
+    from ftlab._data import data_dir
+    from ftlab.augment.chat import augment_chat
+    from ftlab.chat.files import read_chat_jsonl
+
+    chat = data_dir() / "chat"
+    return augment_chat(read_chat_jsonl(chat / "marv_train.jsonl"), ["synonym", "typo"],
+                        n_per_example=2, seed=0, valid=read_chat_jsonl(chat / "marv_valid.jsonl"))
 
 
 def _expected_deletions(p, length):
