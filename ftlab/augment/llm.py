@@ -57,16 +57,17 @@ def _explain(err, where):
     said = said.get("message") if isinstance(said, dict) else None
     said = " ".join(redact(said or getattr(err, "message", None) or err).split())[:300].rstrip(".")
     if isinstance(err, openai.APIConnectionError):  # includes timeouts and reset connections
-        todo = "could not reach it: check base_url and the network (is the local server running?)"
+        what_to_do = ("could not reach it: check base_url and the network (is the local server "
+                      "running?)")
     elif status is None:
-        todo = "its answer was not a chat completion: check that base_url points at the API"
+        what_to_do = "its answer was not a chat completion: check that base_url points at the API"
     elif status >= 500:
-        todo = _ADVICE[500]
+        what_to_do = _ADVICE[500]
     else:
-        todo = _ADVICE.get(status, "the request was refused: the message names the problem")
+        what_to_do = _ADVICE.get(status, "the request was refused: the message names the problem")
     code = f" (HTTP {status})" if status else ""
     return ParaphraseError(f"The paraphrase model at {where} failed{code}: {said}. What to do: "
-                           f"{todo}; paraphrases already cached are not asked for again.",
+                           f"{what_to_do}; paraphrases already cached are not asked for again.",
                            status=status)
 
 
