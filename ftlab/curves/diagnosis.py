@@ -96,7 +96,7 @@ ADVICE = {
     "overfitting": (
         "Validation loss rose while training loss kept falling: the model fits its training "
         "examples better and unseen ones worse. Train fewer epochs or stop earlier (keep the "
-        "checkpoint nearest step {best_step}), or add more varied training data."),
+        "checkpoint nearest {best_step}), or add more varied training data."),
     "underfitting": (
         "The training loss barely fell: the model does not follow the training data yet. Train "
         "more epochs (one or two more), and check that the examples teach one consistent pattern."),
@@ -245,17 +245,16 @@ def diagnose(run):
     d = diagnose_curves(m.index.to_numpy(), m["train_loss"].to_numpy(dtype=float),
                         m["valid_loss"].to_numpy(dtype=float),
                         full_valid_loss=m["full_valid_loss"].to_numpy(dtype=float),
-                        epoch=m["epoch"].to_numpy(dtype=float), name=run.name)
-    if run.meta.get("steps_are") == "log positions" and d.best_epoch is not None:
-        # a log row is not a training step: name the checkpoint by its epoch
-        d.advice = d.advice.replace(f"step {_fmt_step(_best_step(d))}", f"the end of epoch {d.best_epoch}")
+                        epoch=m["epoch"].to_numpy(dtype=float), name=run.name,
+                        log_positions=run.meta.get("steps_are") == "log positions")
     return d
 
 
 def diagnose_curves(steps, train_loss, valid_loss=None, *, full_valid_loss=None, epoch=None,
-                    name="the run"):
+                    name="the run", log_positions=False):
     """Diagnose plain arrays: ``steps`` and the losses recorded there (NaN where not recorded);
-    ``epoch`` (optional) is the epoch at each step, as in ``Run.metrics``.
+    ``epoch`` (optional) is the epoch at each step, as in ``Run.metrics``. ``log_positions``: the
+    steps are rows of a log, not training steps, so advice names a checkpoint by its epoch.
 
     >>> steps = np.arange(1, 301)
     >>> train = 2.0 * np.exp(-steps / 60) + 0.2
@@ -279,8 +278,15 @@ def diagnose_curves(steps, train_loss, valid_loss=None, *, full_valid_loss=None,
     _train_evidence(d, x, tr)
     valid = _valid_evidence(d, x, series[column], series["epoch"])
     d.verdict = _verdict(d, x, tr, valid)
-    d.advice = ADVICE[d.verdict].format(best_step=_fmt_step(_best_step(d)))
+    d.advice = ADVICE[d.verdict].format(best_step=_checkpoint_words(d, log_positions))
     return d
+
+
+def _checkpoint_words(d, log_positions):
+    """Where the best checkpoint is: a step, or (a log row not being a step) an epoch's end."""
+    if log_positions and d.best_epoch is not None:
+        return f"the end of epoch {d.best_epoch}"
+    return f"step {_fmt_step(_best_step(d))}"
 
 
 def _fmt_step(step):

@@ -12,7 +12,7 @@ import re
 import sys
 import warnings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 JOB_ID = re.compile(r"ftjob-[A-Za-z0-9_-]+")
 PROVIDERS = ("auto", "openai", "azure")
 PROVIDER_HELP = "OpenAI or Azure OpenAI (default auto: OpenAI when OPENAI_API_KEY is set, else Azure)"
@@ -41,22 +41,15 @@ def _say(command, text):
 
 
 def _guarded(command):
-    """Run ``command(args)`` so that a failure is one line on stderr and an exit status, never a
-    traceback: HostedError (the API refused or failed) and OSError 1, Ctrl-C 130."""
+    """Run ``command(args)`` so that the API refusing or failing (HostedError) is one line on
+    stderr and exit 1. Ctrl-C, file errors and bugs are ftlab.cli's central handler's."""
     def run(args):
         from ftlab.hosted.client import HostedError
 
         try:
             return command(args)
-        except KeyboardInterrupt:
-            _say(args.command, "interrupted (Ctrl-C); nothing was saved")
-            return EXIT_INTERRUPTED
-        except (HostedError, OSError) as err:
+        except HostedError as err:
             _say(args.command, str(err))
-            return EXIT_FAILED
-        except Exception as err:  # a bug or an answer nobody foresaw: still no traceback, no key
-            _say(args.command, f"unexpected {type(err).__name__}: {err}. Run it again; if it "
-                 "persists, report it with this line.")
             return EXIT_FAILED
     run.__doc__ = command.__doc__
     return run

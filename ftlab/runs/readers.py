@@ -176,11 +176,6 @@ def _unwrap_base64(text, label):
 # ----------------------------------------------------------------------------- recognising
 
 
-def sniff(content, label):
-    """Name the format of opened content (see ``FORMATS``), or raise a ValueError saying why not."""
-    return recognise(content, label)[0]
-
-
 def recognise(content, label):
     """``(format, why, content)``: the format's name, the evidence (for errors), and the content,
     parsed once when it is JSON so the reader does not parse it again. Only the first line and,
