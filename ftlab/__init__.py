@@ -85,10 +85,17 @@ _EXPORTS = {
     "evaluate_chat": "hosted",
     "chat_model": "hosted",
     "compare_chat": "hosted",
+    "task_accuracy": "hosted",
+    "mean_token_accuracy": "hosted",
     # explorers (all of them: ftlab.widgets)
     "polling_explorer": "widgets",
+    "training_lab": "widgets",
     # self-check exercises
+    "data_dir": "_data",
+    "wilson_interval": "_report",
     "check": "course",
+    "solution": "course",
+    "exercises": "course",
 }
 
 _getattr, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

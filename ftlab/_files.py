@@ -1,6 +1,6 @@
 """Writing files safely: all at once, and never over a file nobody said to replace.
 
-Every writer in ftlab (chat JSONL, runs, model weights, student copies, the tokenizer cache) goes
+Every writer in ftlab (chat JSONL, runs, model weights, solved notebook copies, the tokenizer cache) goes
 through ``atomic_write`` or, for several files that belong together, ``write_all``: the content goes
 to a temp file with a unique name beside the target, which then takes the target's place in one
 step, so a crash, a full disk, Ctrl-C or a second process writing the same path never leaves a

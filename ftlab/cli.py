@@ -45,7 +45,7 @@ def _build_parser():
     from ftlab.runs import cli as runs_cli
     from ftlab.tinylm import cli as tinylm_cli
 
-    # info, student-copies; check, split; finetune; augment; runs, run; jobs, fetch
+    # info, solutions; check, split; finetune; augment; runs, run; jobs, fetch
     for wing in (course_cli, chat_cli, tinylm_cli, augment_cli, runs_cli, hosted_cli):
         wing.add_parsers(sub)
     for choice in sub._choices_actions:  # `ftlab X --help` opens with the line `ftlab` lists

@@ -210,7 +210,10 @@ class FakeAPI:
             return 400, {"error": {"message": f"invalid training_file: {args['training_file']}",
                                    "type": "invalid_request_error", "param": "training_file",
                                    "code": None}}, {}
-        hp = args["method"]["supervised"]["hyperparameters"]
+        # the service resolves "auto" itself; these are the values it chose for the recorded Marv job
+        chosen = {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 1.8}
+        hp = {k: chosen[k] if v == "auto" else v
+              for k, v in args["method"]["supervised"]["hyperparameters"].items()}
         job_id = self.add_job(n_steps=20, n_epochs=hp["n_epochs"], batch_size=hp["batch_size"],
                               lr=hp["learning_rate_multiplier"], model=args["model"],
                               suffix=args.get("suffix", "x"), seed=args.get("seed", 1),

@@ -223,3 +223,14 @@ def test_the_input_records_are_never_mutated(train):
     assert records == snapshot
     variant = [v for v in result.variants if v["messages"][0]["content"][1:] == parts["messages"][0]["content"][1:]]
     assert variant and variant[0]["messages"][0]["content"][0]["text"] != parts["messages"][0]["content"][0]["text"]
+
+
+def test_a_short_label_shared_with_validation_is_no_leak():
+    from ftlab._data import data_dir
+    from ftlab.augment.chat import augment_chat
+    from ftlab.chat.files import read_chat_jsonl
+
+    chat = data_dir() / "chat"
+    train = read_chat_jsonl(chat / "tickets_train.jsonl")
+    result = augment_chat(train, ["typo"], seed=0, valid=read_chat_jsonl(chat / "tickets_valid.jsonl"))
+    assert result.not_augmented == [] and len(result.records) == 2 * len(train)

@@ -18,7 +18,7 @@ def test_numbers_follow_the_epoch_rule_and_price():
 def test_moving_the_controls_updates_result_marker_and_readout():
     ex = cost_explorer(tokens_per_example=100)
     marker = ex.figure.axes[0].lines[-1]
-    ex.controls["log10_examples"].value = 4.0
+    ex.controls["n_examples"].value = 10_000
     assert ex.result["n_examples"] == 10_000 and ex.result["n_epochs"] == 2
     assert list(marker.get_xdata()) == [10_000] and list(marker.get_ydata()) == [2]
     assert "20,000 example passes" in ex.readout.value

@@ -129,12 +129,12 @@ CASES = {
         _nth_file_fails(2, "KeyboardInterrupt"), 130, ["ftlab split: interrupted"]),
     "ctrl-c while training": (["finetune", "train.jsonl", "-o", "r.csv"], INTERRUPT_TRAINING, 130,
                               ["ftlab finetune: interrupted"]),
-    "student-copies without a folder": (["student-copies", "nb.ipynb"], "", 2,
+    "solutions without a folder": (["solutions", "nb.ipynb"], "", 2,
                                         ["nb.ipynb", "the first argument is the folder"]),
-    "student-copies of a file that is not a notebook": (
-        ["student-copies", "out", "bad.ipynb"], "", 2, ["bad.ipynb", "not", "notebook"]),
-    "student-copies of two notebooks of one name": (
-        ["student-copies", "out", "nb.ipynb", "sub/nb.ipynb"], "", 2, ["nb.ipynb", "same file name"]),
+    "solutions of a file that is not a notebook": (
+        ["solutions", "out", "bad.ipynb"], "", 2, ["bad.ipynb", "not", "notebook"]),
+    "solutions of two notebooks of one name": (
+        ["solutions", "out", "nb.ipynb", "sub/nb.ipynb"], "", 2, ["nb.ipynb", "same file name"]),
     "finetune on a file that is not UTF-8": (["finetune", "latin1.jsonl", "-o", "r.csv"], "", 2,
                                              ["latin1.jsonl", "UTF-8"]),
     "missing input": (["finetune", "missing.jsonl", "-o", "r.csv"], "", 2, ["missing.jsonl"]),
@@ -154,7 +154,7 @@ CASES = {
                                    ["train.jsonl", "drop --stratify"]),
     "check a file that is not JSONL": (["check", "run.csv"], "", 2, ["run.csv", "not a JSONL file"]),
     # 4. no command at all: a hint and the list of commands
-    "bare ftlab": ([], "", 2, ["which command", "student-copies", "finetune"]),
+    "bare ftlab": ([], "", 2, ["which command", "solutions", "finetune"]),
     # a bug: one redacted line, the traceback only with FTLAB_DEBUG
     "unexpected error": (["runs"], BUG_WITH_SECRET, 1, ["RuntimeError: boom", "FTLAB_DEBUG=1"]),
 }
@@ -288,14 +288,14 @@ def test_augment_leaves_another_writers_temp_file_alone(tmp_path):
     assert (tmp_path / "aug.provenance.csv").read_text().startswith("index,")
 
 
-def test_student_copies_refuse_two_notebooks_of_one_name(tmp_path):
-    from ftlab.course.copies import write_student_copies
+def test_solved_copies_refuse_two_notebooks_of_one_name(tmp_path):
+    from ftlab.course.copies import write_solved_copies
 
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "nb.ipynb").write_text(json.dumps(NOTEBOOK))
     with pytest.raises(ValueError, match="same file name"):
-        write_student_copies([tmp_path / "a" / "nb.ipynb", tmp_path / "b" / "nb.ipynb"], tmp_path / "out")
+        write_solved_copies([tmp_path / "a" / "nb.ipynb", tmp_path / "b" / "nb.ipynb"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import nbformat
 
-from ftlab.course.facts import NOTEBOOKS, colab_url, notebook_table
+from ftlab.course.facts import NOTEBOOKS, colab_url, notebook_table, start_here_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,5 +25,6 @@ def test_start_here_links_every_notebook_locally_and_in_colab():
     for file, title, _, needs_key in NOTEBOOKS[1:]:
         assert f"[{title}]({file})" in text, f"notebook 00 does not link {file}"
         assert colab_url(file) in text, f"notebook 00 has no Colab link for {file}"
+    assert start_here_table() in text, "notebook 00's map is stale: paste facts.start_here_table()"
     keyed = [file for file, *_, needs_key in NOTEBOOKS if needs_key]
     assert keyed == ["09_hosted_finetuning.ipynb"], "only notebook 09 may ask for a key"

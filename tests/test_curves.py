@@ -177,6 +177,67 @@ def test_best_epoch_and_repeats_in_the_evidence():
     assert any("before any training example was seen twice" in r for r in d.reasons)
 
 
+def test_best_after_epoch_1_is_after_repeats_and_advice_may_name_memorising():
+    steps, tr, va = SYNTHETIC["overfitting"]            # validation lowest at step 160
+    d = diagnose_curves(steps, tr, va, epoch=steps / 100)  # 100 steps per epoch: 160 is in epoch 2
+    assert (d.best_epoch, d.best_before_repeat, d.first_repeat_step) == (2, False, 101)
+    assert any("in epoch 2: after every training example had been seen" in r for r in d.reasons)
+    assert "memorising repeated examples" in d.advice and "did not cause" not in d.advice
+
+
+def test_best_in_epoch_1_advice_rules_memorising_out():
+    steps, tr, va = SYNTHETIC["overfitting"]
+    d = diagnose_curves(steps, tr, va, epoch=steps / 200)
+    assert d.first_repeat_step == 201
+    assert "memorising repeated examples did not cause the turn" in d.advice
+    assert "as it does when it starts memorising" not in d.advice
+    assert "examples repeat from step 201" in d.reasons[-1]
+
+
+def test_unknown_epochs_say_so_in_the_advice():
+    d = diagnose_curves(*SYNTHETIC["overfitting"])
+    assert (d.best_epoch, d.best_before_repeat, d.first_repeat_step) == (None, None, None)
+    assert "epochs are unknown" in d.advice and "epochs are unknown" in d.reasons[-1]
+
+
+def test_the_shipped_overfitting_run_turned_in_epoch_1_before_any_repeat():
+    # patent-insights: 555 steps per epoch (meta), validation lowest at step 100
+    import ftlab
+
+    d = ftlab.diagnose(ftlab.load_sample("patent-insights"))
+    assert (d.verdict, d.best_epoch, d.best_before_repeat) == ("overfitting", 1, True)
+    assert d.best_valid_step == 100 and d.first_repeat_step == 556
+    assert "did not cause the turn" in d.advice and "step 100" in d.advice
+    for cause in ("noisy", "style", "learning-rate multiplier"):
+        assert cause in d.advice
+
+
+def test_a_shipped_run_whose_best_is_after_epoch_1():
+    import ftlab
+
+    d = ftlab.diagnose(ftlab.load_sample("azure-storytelling"))  # 100 steps per epoch
+    assert (d.verdict, d.best_epoch, d.best_before_repeat) == ("overfitting", 2, False)
+    assert d.best_level_step > d.first_repeat_step == 101
+    assert "did not cause" not in d.advice
+
+
+def test_full_validation_wins_a_tie_with_per_step_validation():
+    steps, tr, _ = SYNTHETIC["converged"]
+    ends = steps % 60 == 0
+    va = np.where(ends, 0.55, np.nan)
+    full = np.where(ends, 0.5, np.nan)
+    assert diagnose_curves(steps, tr, va, full_valid_loss=full).valid_column == "full_valid_loss"
+
+
+def test_a_decayed_learning_rate_is_named_when_a_run_flattens():
+    steps, tr, va = SYNTHETIC["converged"]
+    lr = 1e-4 * (1 - steps / steps[-1])
+    d = diagnose_curves(steps, tr, va, learning_rate=lr)
+    assert d.verdict == "converged" and d.final_lr_ratio == 0
+    assert "learning rate ended at 0.00% of its largest" in d.reasons[-1]
+    assert diagnose_curves(steps, tr, va).final_lr_ratio is None
+
+
 def test_diagnose_curves_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same length"):
         diagnose_curves([1, 2, 3], [1.0, 0.9], None)

@@ -166,3 +166,111 @@ def test_without_min_delta_best_is_the_minimum_seen_before_stopping(values, pati
 def test_min_delta_must_be_a_finite_number(bad):
     with pytest.raises(ValueError, match="min_delta must be a finite number"):
         sim([1.0, 0.9, 0.95], patience=1, min_delta=bad)
+
+
+# ----------------------------------------------------------------------------- min_delta and noise
+
+from ftlab.curves.min_delta import evaluation_noise, min_delta_advice  # noqa: E402
+from ftlab.curves.selection import (  # noqa: E402
+    by_patience_sweep, lowest, optimism_summary, split_half_selection)
+
+
+def test_evaluation_noise_ignores_a_straight_trend_and_measures_step_to_step_noise():
+    assert evaluation_noise(np.linspace(3.0, 1.0, 40)) == pytest.approx(0.0, abs=1e-12)
+    rng = np.random.default_rng(3)
+    noisy = np.linspace(3.0, 1.0, 20000) + 0.1 * rng.standard_normal(20000)
+    # a step-to-step change of independent noise 0.1 spreads by 0.1·√2
+    assert evaluation_noise(noisy) == pytest.approx(0.1 * math.sqrt(2), rel=0.03)
+    assert evaluation_noise([1.0, 2.0]) is None
+    assert evaluation_noise([1.0, np.nan, 2.0, 3.0, 4.0]) == pytest.approx(0.0)
+
+
+def test_min_delta_advice_on_the_shipped_runs():
+    import ftlab
+
+    def advice(name, patience):
+        return min_delta_advice(ftlab.load_sample(name).metrics["valid_loss"].dropna().to_numpy(),
+                                patience=patience)
+
+    noisy = advice("ms-thesis-legacy", 5)  # a level that falls less than one step's noise
+    assert noisy.level_fall < noisy.noise and "no min_delta separates" in noisy.text
+    smooth = advice("tinyllama-trl", 1)  # tiny noise, a real fall at every evaluation
+    assert smooth.noise < smooth.level_fall and "Start near" in smooth.text
+    assert (smooth.falls[1:] > 0).all() and np.isnan(smooth.falls[0])
+    rising = advice("patent-insights", 2)  # lowest at the first evaluation
+    assert rising.level_fall == 0 and "never falls below its start" in rising.text
+    assert str(rising) == rising.text
+
+
+@pytest.mark.parametrize("values, patience", [([1.0, 2.0], 1), ([1.0, 2.0, 3.0], 0)])
+def test_min_delta_advice_rejects_what_it_cannot_judge(values, patience):
+    with pytest.raises(ValueError):
+        min_delta_advice(values, patience=patience)
+
+
+# ----------------------------------------------------------------------------- the winner's curse
+
+
+def _equal_candidates(n_candidates=15, n_examples=40, seed=0):
+    """Candidates equally good in truth: each example's difficulty plus independent noise."""
+    rng = np.random.default_rng(seed)
+    return (1.0 + 0.3 * rng.standard_normal((1, n_examples))
+            + 0.1 * rng.standard_normal((n_candidates, n_examples)))
+
+
+def test_a_candidate_fixed_in_advance_has_no_optimism_on_average():
+    losses = _equal_candidates()
+    table = split_half_selection(losses, choose=lambda curve: 3, n_splits=40, seed=1)
+    assert len(table) == 80 and set(table["chosen"]) == {3}
+    assert abs(table["optimism"].mean()) < 1e-12  # every split used both ways round
+    assert (table["optimism"] == table["heldout_loss"] - table["selection_loss"]).all()
+
+
+def test_choosing_the_lowest_is_optimistic_and_the_held_out_half_is_not_fooled():
+    losses = _equal_candidates()
+    table = split_half_selection(losses, n_splits=60, seed=2)
+    optimism = table["optimism"].mean()
+    assert optimism > 0.01
+    # the candidates are equally good in truth: the held-out half reports the chosen one about as
+    # good as the average candidate, the selection half reports it better by the optimism
+    assert abs(table["heldout_loss"].mean() - losses.mean()) < optimism / 4
+    assert losses.mean() - table["selection_loss"].mean() > optimism / 2
+
+
+def test_weights_make_a_half_the_token_weighted_mean():
+    losses = np.array([[1.0, 3.0], [2.0, 2.0]])
+    table = split_half_selection(losses, weights=[1.0, 3.0], n_splits=1, seed=0)
+    for row in table.itertuples():
+        assert row.selection_loss in (1.0, 2.0, 3.0) and row.heldout_loss in (1.0, 2.0, 3.0)
+    with pytest.raises(ValueError, match="weights"):
+        split_half_selection(losses, weights=[1.0])
+    with pytest.raises(ValueError, match="2-D"):
+        split_half_selection([1.0, 2.0])
+    with pytest.raises(ValueError, match="finite"):
+        split_half_selection([[1.0, np.nan], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="n_splits"):
+        split_half_selection(losses, n_splits=0)
+
+
+def test_by_patience_sweep_keeps_the_lowest_evaluation_some_patience_reaches():
+    curve = np.array([3.0, 2.0, 2.5, 2.6, 2.7, 1.0, 1.5])
+    assert by_patience_sweep(range(0, 2))(curve) == 1  # patience <= 1 stops before index 5
+    assert by_patience_sweep(range(0, 5))(curve) == 5 == lowest(curve)
+
+
+def test_optimism_summary_counts_runs_not_splits():
+    import pandas as pd
+
+    def table(values):
+        return pd.DataFrame({"optimism": values, "selection_loss": [1.0] * len(values),
+                             "heldout_loss": [1.0 + v for v in values]})
+
+    s = optimism_summary([table([0.01, 0.03]), table([0.02, 0.04]), table([0.03, 0.05])])
+    assert s["runs"] == 3 and s["mean"] == pytest.approx(0.03)
+    assert s["per_run"] == pytest.approx([0.02, 0.03, 0.04])
+    half = 4.302653 * 0.01 / math.sqrt(3)  # Student's t quantile 0.975, 2 degrees of freedom
+    assert (s["low"], s["high"]) == pytest.approx((0.03 - half, 0.03 + half))
+    one = optimism_summary(table([0.01, 0.02]))
+    assert one["runs"] == 1 and math.isnan(one["low"]) and math.isnan(one["high"])
+    with pytest.raises(ValueError):
+        optimism_summary([])

@@ -1,4 +1,4 @@
-"""Self-check exercises, the loss explorers driven from Python, and the character bigram model."""
+"""The loss explorers driven from Python, and the character bigram model."""
 
 import math
 
@@ -7,28 +7,10 @@ import numpy as np
 import pytest
 
 import ftlab
-from ftlab.course.exercises import EXERCISES, check
 from ftlab.widgets import losses as loss_widgets
 from ftlab.tinylm.ngram import CharBigram
 
 matplotlib.use("Agg")
-
-
-@pytest.mark.parametrize("name", sorted(EXERCISES))
-def test_each_exercise_accepts_its_solution_and_explains_each_mistake(name):
-    exercise = EXERCISES[name]
-    assert check(name, exercise.solution()).correct
-    for wrong, explanation in exercise.mistakes:
-        result = check(name, wrong())
-        assert not result.correct, f"{name}: a listed mistake equals the right answer"
-        assert result.message == explanation
-
-
-def test_check_handles_unanswered_unknown_and_non_numeric():
-    assert "Replace the `...`" in check("01-uniform-loss", ...).message
-    assert not check("01-uniform-loss", "two point three")
-    with pytest.raises(ValueError, match="no exercise named 'nope'.*01-uniform-loss"):
-        check("nope", 1)
 
 
 def test_correct_probability_explorer_redraws_point_and_bars():

@@ -127,8 +127,11 @@ def test_plot_run_draws_every_curve(patent):
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["training loss (smoothed)", "validation loss", "best validation", "checkpoint"]
-    assert [t.get_text() for t in ax.texts] == ["epoch 1", "epoch 2", "epoch 3"]
-    assert [c.get_ylabel() for c in ax.child_axes] == ["perplexity  e^loss"]
+    # the epochs are named on an axis of their own above the plot, perplexity on the right
+    epochs, perplexity = ax.child_axes
+    assert [t.get_text() for t in epochs.get_xticklabels()] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert list(epochs.get_xticks()) == [277.5, 832.5, 1387.5]  # the middle of each epoch
+    assert perplexity.get_ylabel() == "perplexity  e^loss"
     plt.close(fig)
 
 

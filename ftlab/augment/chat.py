@@ -11,7 +11,8 @@ The rules it follows, and why:
   ``provenance`` table or a sidecar CSV — never into the JSONL, whose unknown keys the fine-tuning
   service rejects.
 * Give ``valid=`` your validation examples: a training example that also sits in the validation set
-  (same user turns or same assistant reply) is not augmented, and no variant equal to a validation
+  (same user turns, or the same assistant reply of at least ``MIN_LEAK_CHARS`` characters: a
+  short label shared by many examples is no leak) is not augmented, and no variant equal to a validation
   example is kept, so augmented copies of a validation example never land in training.
 
 >>> recs = [{"messages": [{"role": "user", "content": "Why is the sky blue?"},
@@ -28,10 +29,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ftlab._report import plural
 from ftlab.augment.text import (_USES_LEXICON, ExampleStreams, _check_ops, _check_rate, _texts,
                                 apply_ops, user_key)
 from ftlab.augment.lexicon import get_lexicon
 from ftlab.chat.files import ChatRecords, read_chat_jsonl
+from ftlab.chat.validate import MIN_LEAK_CHARS
 
 _NEVER = ("tool", "function")
 
@@ -69,10 +72,10 @@ class AugmentResult:
     def summary(self):
         kept = len(self.records) - self.n_original
         drops = ", ".join(f"{v} {k}" for k, v in self.dropped.items() if v) or "none"
-        text = (f"{self.n_original} examples + {kept} variants = {len(self.records)} "
+        text = (f"{plural(self.n_original, 'example')} + {plural(kept, 'variant')} = {len(self.records)} "
                 f"(dropped: {drops}; synonyms from {self.lexicon})")
         if self.not_augmented:
-            text += f"; {len(self.not_augmented)} examples also in the validation set not augmented"
+            text += f"; {plural(len(self.not_augmented), 'example')} also in the validation set not augmented"
         return text
 
     def __repr__(self):
@@ -107,7 +110,7 @@ def _validation_index(valid):
     for record in _as_records(valid):
         if isinstance(record, dict) and isinstance(record.get("messages"), list):
             users.add(user_key(record))
-            replies.update(r for r in _assistant_texts(record) if r)
+            replies.update(r for r in _assistant_texts(record) if len(r) >= MIN_LEAK_CHARS)
     return users, replies
 
 

@@ -3,7 +3,8 @@
 ``read_chat_jsonl(path)`` reads a file and reports every line it cannot read; ``validate_chat``
 checks it the way a fine-tuning service does and estimates tokens and cost; ``chat_stats`` and
 ``find_duplicates`` measure consistency, diversity and leakage; ``split_chat`` makes a leak-free
-validation set.
+validation set. ``score_labels`` is the one rule that scores a classifier's labels;
+``ticket_variants`` rewrites the ticket data with other instructions and metadata fields.
 """
 
 from ftlab._lazy import lazy_exports
@@ -26,6 +27,12 @@ _EXPORTS = {
     "chat_stats": "summary",
     "distinct_n": "summary",
     "find_duplicates": "duplicates",
+    "normalize_label": "labels",
+    "score_labels": "labels",
+    "labelled_examples": "labels",
+    "TaskAccuracy": "labels",
+    "ticket_variant": "variants",
+    "ticket_variants": "variants",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

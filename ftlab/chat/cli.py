@@ -14,6 +14,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from ftlab._report import plural
 from ftlab._secrets import redact
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -192,5 +193,5 @@ def split_command(args):
     write_all([(path, jsonl_writer(part), {"newline": "\n"}) for path, part in targets],
               overwrite=args.overwrite, inputs=[args.file])
     for path, part in targets:
-        print(f"wrote {path} ({len(part)} examples)")
+        print(f"wrote {path} ({plural(len(part), 'example')})")
     return EXIT_OK

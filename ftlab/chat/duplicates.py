@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ftlab._report import plural
 from ftlab.chat.messages import content_text
 
 SHINGLE = 5
@@ -90,7 +91,7 @@ class Duplicates:
 
     def __repr__(self):
         n_exact = sum(k == "exact" for k in self.kinds)
-        return (f"<Duplicates: {len(self.groups)} groups ({n_exact} exact, {len(self.groups) - n_exact} "
+        return (f"<Duplicates: {plural(len(self.groups), 'group')} ({n_exact} exact, {len(self.groups) - n_exact} "
                 f"near), {self.n_redundant} redundant examples>")
 
 

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ftlab._report import plural
 from ftlab._files import atomic_write
 
 _BOM = b"\xef\xbb\xbf"
@@ -72,7 +73,7 @@ class ChatRecords(list):
 
     def __repr__(self):
         name = self.source if self.source.startswith("<") else Path(self.source).name
-        return (f"<ChatRecords: {len(self)} examples from {name}"
+        return (f"<ChatRecords: {plural(len(self), 'example')} from {name}"
                 f"{f', {len(self.problems)} read problems' if self.problems else ''}>")
 
 

@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ftlab._report import plural
 from ftlab._files import atomic_write
 from ftlab.chat.messages import content_text
 
@@ -332,7 +333,7 @@ class TrainingEstimate:
         cost = (f"${self.cost_usd:,.2f} at ${self.price_per_1m:.2f} per 1M training tokens "
                 f"(prices as of {self.prices_date}; pass prices= to update)"
                 if self.cost_usd is not None else f"unknown: no price for {self.model} in the table")
-        return (f"{self.n_examples} examples, {self.tokens_per_epoch:,} billed tokens per epoch{approx}\n"
+        return (f"{plural(self.n_examples, 'example')}, {self.tokens_per_epoch:,} billed tokens per epoch{approx}\n"
                 f"epochs: {self.n_epochs} ({self.epochs_rule})\n"
                 f"billed tokens: {self.billed_tokens:,}\ncost: {cost}")
 
@@ -382,10 +383,10 @@ def estimate_training(example_tokens, *, model=None, n_epochs="auto", prices=Non
         raise ValueError("no examples to estimate: the dataset is empty")
     capped = sum(min(limit, t) for t in counts)
     if any(t > limit for t in counts):
-        notes.append(f"{sum(t > limit for t in counts)} example(s) over {limit:,} tokens "
+        notes.append(f"{plural(sum(t > limit for t in counts), 'example')} over {limit:,} tokens "
                      "are truncated (and billed) at the limit")
     if n_epochs == "auto" or n_epochs is None:
-        epochs, rule = default_epochs(len(counts)), f"service default for {len(counts)} examples"
+        epochs, rule = default_epochs(len(counts)), f"the cookbook's estimate of 'auto' for {plural(len(counts), 'example')}"
     else:
         epochs, rule = int(n_epochs), "set by you"
         if not 1 <= epochs <= 50:

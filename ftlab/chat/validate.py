@@ -12,9 +12,12 @@ consistency, length outliers — run on those integers at the end.
 
 import hashlib
 import html
+import os
 from array import array
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ftlab._report import plural
 from ftlab.chat.checks import (FIXES, check_chat_example, check_preference_example, detect_format,
                                problem)
 from ftlab.chat.files import ChatRecords, Problem, iter_jsonl
@@ -26,9 +29,10 @@ MIN_EXAMPLES = 10
 # Length outliers: an example whose user/assistant text is this many times longer (shorter) than
 # the median is flagged.
 OUTLIER_RATIO = 5
-_MAX_LISTED = 30
-# Assistant replies at least this long (normalised characters) count as leaked when repeated.
-MIN_LEAK_CHARS = 40  # problems shown in repr; the rest are in to_frame()
+_MAX_LISTED = 30  # problems shown in repr; the rest are in to_frame()
+# Assistant replies at least this long (normalised characters) count as leaked when repeated: a
+# short reply such as a label ("billing") is shared by design, not leaked.
+MIN_LEAK_CHARS = 40
 
 
 @dataclass
@@ -46,6 +50,7 @@ class ChatReport:
     token_limit: int
     valid: "ChatReport | None" = None
     notes: list = field(default_factory=list)
+    path: str | None = None  # the file's full path when it was read from one (to count it again)
 
     @property
     def errors(self):
@@ -102,9 +107,9 @@ class ChatReport:
     def summary(self):
         verdict = "OK" if not self.errors else "NOT OK"
         exact = "exact" if self.tokens_exact else "ESTIMATED: no tokenizer"
-        return (f"{_display_name(self.source)}: {self.n_examples} examples ({self.format}), "
-                f"{len(self.errors)} errors, "
-                f"{len(self.warnings)} warnings — {verdict}\n"
+        return (f"{_display_name(self.source)}: {plural(self.n_examples, 'example')} ({self.format}), "
+                f"{plural(len(self.errors), 'error')}, "
+                f"{plural(len(self.warnings), 'warning')} — {verdict}\n"
                 f"tokens: {self.n_tokens:,} ({self.encoding}, {exact}), limit {self.token_limit:,} "
                 f"per example")
 
@@ -263,7 +268,7 @@ class _Scan:
             self.problems.append(problem(0, "empty_file", "the file has no examples."))
         elif is_training and 0 < self.n_examples < min_examples:
             self.problems.append(problem(0, "too_few_examples",
-                                         f"{self.n_examples} examples; at least {min_examples} are needed."))
+                                         f"{plural(self.n_examples, 'example')}; at least {min_examples} are needed."))
         if not self.lines:
             return
         lines = np.frombuffer(self.lines, dtype=np.uint32)
@@ -355,6 +360,12 @@ def _name(source):
     return str(getattr(source, "name", source))
 
 
+def _path(source):
+    if isinstance(source, (str, os.PathLike)):
+        return str(Path(source).resolve())
+    return None
+
+
 def _validate(source, *, model, fmt, encoding, is_training, min_examples, leak_index, progress):
     encoding = encoding or encoding_name_for_model(model)
     enc = get_encoding(encoding)
@@ -371,7 +382,7 @@ def _validate(source, *, model, fmt, encoding, is_training, min_examples, leak_i
         notes.append("This file is in the legacy prompt/completion format: ftlab.to_chat(records) converts it.")
     report = ChatReport(_name(source), scan.fmt if scan.fmt != "auto" else "chat", scan.n_examples,
                         scan.problems, scan.tokens, encoding, getattr(enc, "exact", True), model,
-                        scan.limit, notes=notes)
+                        scan.limit, notes=notes, path=_path(source))
     return report, scan.leak_keys
 
 

@@ -1,8 +1,9 @@
-"""Handlers of ``ftlab info`` and ``ftlab student-copies`` (registered by ``ftlab.cli``).
+"""Handlers of ``ftlab info`` and ``ftlab solutions`` (registered by ``ftlab.cli``).
 
-``ftlab info`` prints the version and where the shipped data is. ``ftlab student-copies OUT_DIR``
-writes exercise copies of the notebooks (solutions and outputs removed) into a folder; exit status
-2 when the folder or a notebook is unusable (the reason goes to stderr).
+``ftlab info`` prints the version and where the shipped data is. ``ftlab solutions OUT_DIR``
+writes solved copies of the notebooks (every exercise answered with its worked solution) into a
+folder, for instructors; exit status 2 when the folder or a notebook is unusable (the reason goes
+to stderr).
 """
 
 import sys
@@ -11,12 +12,12 @@ from ftlab._secrets import redact
 
 
 def add_parsers(sub):
-    """Register ``info`` and ``student-copies`` on an argparse subparsers object."""
+    """Register ``info`` and ``solutions`` on an argparse subparsers object."""
     sub.add_parser("info", help="show the version and where the shipped data is").set_defaults(
         func=info_command)
-    copies = sub.add_parser("student-copies", help="write exercise copies of the notebooks "
-                            "(solutions and outputs removed) into a folder")
-    copies.set_defaults(func=student_copies_command)
+    copies = sub.add_parser("solutions", help="write solved copies of the notebooks (every "
+                            "exercise answered, for instructors) into a folder")
+    copies.set_defaults(func=solutions_command)
     copies.add_argument("out_dir", help="folder for the copies (the originals are never touched)")
     copies.add_argument("notebooks", nargs="*",
                         help="notebooks to convert (default: the whole course)")
@@ -32,14 +33,14 @@ def info_command(args):
     return 0
 
 
-def student_copies_command(args):
-    from ftlab.course.copies import course_notebooks, write_student_copies
+def solutions_command(args):
+    from ftlab.course.copies import course_notebooks, write_solved_copies
 
     try:
-        written = write_student_copies(args.notebooks or course_notebooks(), args.out_dir,
+        written = write_solved_copies(args.notebooks or course_notebooks(), args.out_dir,
                                        overwrite=args.overwrite)
     except ValueError as err:  # an unusable folder or notebook; what else fails ftlab.cli reports
-        print(redact(f"ftlab student-copies: {err}"), file=sys.stderr)
+        print(redact(f"ftlab solutions: {err}"), file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")

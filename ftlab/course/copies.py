@@ -1,10 +1,11 @@
-"""Student copies of the course notebooks: solutions and outputs removed, exercises left as prompts.
+"""Solved copies of the course notebooks, for instructors: every exercise cell answered.
 
-A solution lives in a code cell tagged ``solution``. In the student copy that cell keeps only its
-answer variables, each set to ``...``, so the ``ftlab.check(...)`` cell after it still runs and
-tells the student to fill it in. Every output and execution count is cleared.
+The shipped notebooks are unsolved: an exercise cell reads ``answer = ...`` followed by
+``ftlab.check("ID", answer)``. In a solved copy the ``answer = ...`` line becomes the exercise's
+worked solution (the same code ``ftlab.solution("ID")`` shows), and that cell's old output is
+cleared; every other cell keeps its output.
 
-    ftlab student-copies handouts/
+    ftlab solutions solved/
 """
 
 import ast
@@ -12,39 +13,62 @@ from pathlib import Path
 
 from ftlab._files import refuse_existing, write_all
 
-SOLUTION_TAG = "solution"
-PROMPT = "...  # your answer here"
+
+def _checked_id(source):
+    """The exercise id and answer variable of a cell calling ``ftlab.check("ID", var)``, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: not an exercise cell
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "check" and len(node.args) == 2
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[1], ast.Name)):
+            return node.args[0].value, node.args[1].id
+    return None
 
 
-def prompt_for(solution_source):
-    """The student version of a solution cell: its ``answer*`` assignments with ``...`` values.
+def solved_source(source):
+    """A cell's source with its ``VAR = ...`` line replaced by the worked solution of the exercise
+    it checks; the source unchanged when the cell checks nothing.
 
-    >>> print(prompt_for("losses = [0.4, 0.2]\\nanswer_3 = sum(losses) / 2"))
-    answer_3 = ...  # your answer here
+    >>> print(solved_source('answer = ...  # your answer here\\nftlab.check("01-masked-loss", answer)'))
+    token_losses = np.array([2.0, 1.5, 0.4, 0.2])
+    is_assistant = np.array([False, False, True, True])   # the prompt's tokens are masked out
+    print("counted:", token_losses[is_assistant])
+    answer = token_losses[is_assistant].mean()            # divide by the counted tokens only
+    ftlab.check("01-masked-loss", answer)
     """
-    names = []
-    for node in ast.parse(solution_source).body:
-        if isinstance(node, ast.Assign):
-            names += [t.id for t in node.targets if isinstance(t, ast.Name) and t.id.startswith("answer")]
-    if not names:
-        return "# your code here"
-    return "\n".join(f"{name} = {PROMPT}" for name in dict.fromkeys(names))
+    from ftlab.course.exercise import EXERCISES
+    import ftlab.course.questions  # noqa: F401  (registers every exercise)
+
+    found = _checked_id(source)
+    if found is None:
+        return source
+    name, var = found
+    if name not in EXERCISES:
+        raise ValueError(f"a cell checks {name!r}, which is no exercise of this ftlab version")
+    worked = EXERCISES[name].worked.strip()
+    if var != "answer":
+        worked += f"\n{var} = answer"
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        if line.replace(" ", "").startswith(f"{var}=..."):
+            return "\n".join(lines[:i] + worked.splitlines() + lines[i + 1:])
+    return source
 
 
-def student_notebook(nb):
-    """Return a copy of a notebook (nbformat node) with solutions replaced and outputs cleared."""
+def solved_notebook(nb):
+    """Return a copy of a notebook (nbformat node) with every exercise cell solved."""
     import copy
 
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if SOLUTION_TAG in cell.metadata.get("tags", []):
-            cell.source = prompt_for(cell.source)
-            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SOLUTION_TAG]
-        cell.outputs = []
-        cell.execution_count = None
-    nb.metadata.pop("widgets", None)
+        solved = solved_source(cell.source)
+        if solved != cell.source:
+            cell.source, cell.outputs, cell.execution_count = solved, [], None
     return nb
 
 
@@ -83,8 +107,8 @@ def _check_targets(sources, out_dir, overwrite):
     return targets
 
 
-def write_student_copies(notebooks, out_dir, overwrite=False):
-    """Write student versions of ``notebooks`` (paths) into ``out_dir``; return the written paths.
+def write_solved_copies(notebooks, out_dir, overwrite=False):
+    """Write solved versions of ``notebooks`` (paths) into ``out_dir``; return the written paths.
 
     Refuses to write into the folder a notebook came from (that would replace the original), two
     notebooks of the same name, and, unless ``overwrite=True``, to replace any file already in
@@ -98,7 +122,7 @@ def write_student_copies(notebooks, out_dir, overwrite=False):
     if not sources:
         raise ValueError("no notebooks given")
     targets = _check_targets(sources, out_dir, overwrite)
-    copies = [student_notebook(_read_notebook(source)) for source in sources]
+    copies = [solved_notebook(_read_notebook(source)) for source in sources]
     write_all([(target, lambda f, nb=nb: nbformat.write(nb, f)) for target, nb in zip(targets, copies)],
               overwrite=overwrite, inputs=sources)
     return targets

@@ -32,56 +32,81 @@ if "google.colab" in sys.modules:
 NOTEBOOKS = [
     ('00_start_here.ipynb', 'Start here',
      'the course map: what each notebook teaches, the order, how to run it locally or in Colab, '
-     'what needs a key',
+     'what needs a key, and the recorded runs that ship with it',
      False),
     ('01_cross_entropy.ipynb', 'Cross-entropy',
-     'L = −Σ yᵢ log pᵢ, −log p of the right token, averaging over tokens and a dataset, the '
-     'ln(V) baseline, masking',
+     'L = −Σ yᵢ log pᵢ, −log p of the right token, logits and log-sum-exp, averaging over tokens and '
+     'a dataset, the ln(V) baseline, choosing a model by validation loss, masking',
      False),
     ('02_perplexity.ipynb', 'Perplexity',
-     'P = e^L, the effective number of choices, bounds, bits vs nats, classic mistakes, a real '
-     'run in perplexity',
+     'P = e^L, the effective number of choices, bounds, the geometric mean, bits vs nats, averaging '
+     'batches right, a real run in perplexity, comparing tokenizers in bits per character, label '
+     'smoothing',
      False),
     ('03_loss_curves.ipynb', 'Loss curves',
-     'training vs validation, replaying a real job step by step, overfitting, no validation '
-     'file, noisy small-batch curves, TensorBoard smoothing and its lag, epochs vs steps, full '
-     'validation loss, `diagnose`',
+     'training vs validation on real runs, replaying a job step by step, a turn in epoch 1 vs a run '
+     'that memorises, what the curves cannot tell apart, no validation file, noisy small-batch '
+     'curves, TensorBoard smoothing and its lag, epochs vs steps, full validation loss, `diagnose`',
      False),
     ('03a_reading_runs.ipynb', 'Reading runs',
-     "your own job's metrics into a `Run`: the dashboard CSV, the base64 result file, events and "
-     'printed logs (why steps go missing), Hugging Face `trainer_state.json`, any table',
+     "your own job's metrics into a `Run`: what your log recorded, the metrics CSV, the base64 "
+     'result file, events and printed logs (why steps go missing), Hugging Face, LLaMA-Factory, '
+     'MLX-LM, TensorBoard and Azure logs, any table; loss vs the task\'s metric',
      False),
     ('04_early_stopping.ipynb', 'Early stopping',
-     'patience and min_delta by hand and on real runs, steps/tokens/dollars saved, Keras vs '
-     'Hugging Face vs Lightning rules, sweep heatmaps, what to do on OpenAI (checkpoints, '
-     '`n_epochs`)',
+     'patience and min_delta by hand and on real runs, min_delta against the curve\'s own noise, '
+     'steps/tokens/dollars saved, Keras vs Hugging Face vs Lightning rules, sweep heatmaps, the '
+     'winner\'s curse of choosing on validation (measured on the tiny model), what to do on '
+     'OpenAI (checkpoints, `n_epochs`)',
+     False),
+    ('04a_does_it_do_the_task.ipynb', 'Does it do the task?',
+     'task accuracy on unseen messages with its interval, majority and chance baselines, the '
+     'confusion table; why token accuracy is not task accuracy; loss vs accuracy over epochs '
+     '(confidence is not correctness); choosing a checkpoint by the task',
      False),
     ('05_training_data.ipynb', 'Training data',
      "the chat JSONL format and `weight`, token counts offline with each model's encoding, the "
-     "course's data advice "
-     'in numbers (consistency, balance, diversity, negative examples), every reason a file is '
-     'rejected with line numbers and fixes, epochs and cost, duplicates and validation leakage, '
-     'a leak-free split',
+     "course's data advice in numbers (consistency, balance tested on the tiny model, diversity, "
+     "negative examples), every problem the checks know with line numbers and fixes (and what no "
+     "check sees: the voice), the cookbook's epochs rule checked on a real job, cost, duplicates "
+     "and validation leakage, a leak-free split",
      False),
     ('06_data_augmentation.ipynb', 'Data augmentation',
-     'paraphrasing, synonyms and noise on user turns, meaning vs noise, and a measured '
-     'experiment with the tiny model',
+     'EDA word edits, typing noise and paraphrases (rules or a cached chat model) on user turns '
+     'only, where synonyms break meaning, keeping validation clean, and a controlled experiment '
+     'on the ticket router (exact-copies control, paired seeds, intervals, smallest detectable '
+     'effect)',
      False),
     ('07_training_parameters.ipynb', 'Training parameters',
-     'real fine-tuning runs of the tiny CPU model: epochs (the validation curve turns up), '
-     'learning-rate multiplier (underfitting, divergence), batch size and noise, data quantity, '
-     'live early stopping, two fine-tuning rounds, `weight: 0`',
+     'real fine-tuning runs of the tiny CPU model: what a job does (steps, batches, '
+     'assistant-only loss), epochs (the validation curve turns up), learning-rate multiplier (too '
+     'small, too large), starting from the defaults and adjusting them as OpenAI\'s guide advises, '
+     'batch size and noise, data quantity at equal epochs and at equal steps against seed noise, '
+     'live early stopping, two fine-tuning rounds, `weight: 0`, a live training lab',
      False),
     ('08_inference_parameters.ipynb', 'Inference parameters',
-     "a fine-tuned model's real next-token distributions: temperature (what 0 promises, here "
-     'and on a hosted API), top-k vs top-p and their order, an explorer with entropy and sampled '
-     'replies, max tokens and truncation',
+     "a fine-tuned model's real next-token distributions: entropy and perplexity, temperature "
+     "(what 0 promises, here and on a hosted API; greedy loops), top-k vs top-p and their order, "
+     "an explorer with sampled replies, max tokens and truncation, real vs invented words by "
+     "temperature, settings for a router and a chatbot",
      False),
     ('09_hosted_finetuning.ipynb', 'Hosted fine-tuning',
-     'the OpenAI / Azure OpenAI workflow done right, from validation to a compared model; runs '
-     'on the recorded course job without a key',
+     'the OpenAI / Azure OpenAI workflow done right: files and cost checked first, a job with a '
+     'validation file, events read without losing steps, a job read back as a `Run`, choosing a '
+     'checkpoint, loss and perplexity, base vs fine-tuned replies compared, errors explained; runs '
+     'on recorded jobs and the tiny model without a key',
      True),
 ]
+
+
+def start_here_table():
+    """Notebook 00's course map: one row per notebook after 00, linked locally and in Colab."""
+    rows = ["| # | notebook | what you learn | Colab |", "|---|---|---|---|"]
+    for file, title, teaches, needs_key in NOTEBOOKS[1:]:
+        key = " — *optional API key*" if needs_key else ""
+        rows.append(f"| {file.split('_')[0]} | [{title}]({file}) | {teaches}{key} | "
+                    f"[open]({colab_url(file)}) |")
+    return "\n".join(rows)
 
 
 def notebook_table(available=None):

@@ -33,7 +33,11 @@ single lowest point is biased low: comparing it with the end calls most healthy 
    ``"converged"``           otherwise: validation is flat at the end, within its noise.
 
    Validation is ``valid_loss`` (per-step, on a batch), or ``full_valid_loss`` (the whole
-   validation file, at each epoch's end) when that is the series with more points.
+   validation file, at each epoch's end) when that is the series with as many points or more.
+4. **Epochs.** When the run's epochs are known, the evidence names the epoch where validation was
+   best and whether that was in epoch 1, before any training example had been seen twice. An
+   "overfitting" whose best point is in epoch 1 cannot come from memorising repeated examples,
+   and its advice says so and lists what the curves leave open (``OVERFITTING_ADVICE``).
 
 Calibration (``tests/test_diagnose_calibration.py`` recomputes it on synthetic runs of known
 truth, seeds 0-399 each: 40 evaluations over 1000 steps, per-evaluation noise 8 % of the level;
@@ -58,7 +62,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ftlab.curves.smoothing import smooth
 
 # The thresholds of ``diagnose`` (see the module docstring for the rule they belong to).
 # Fewer validation points than this: "too-little-validation". A batch's validation loss is noisy,
@@ -95,8 +98,10 @@ ADVICE = {
         "or contradictory examples."),
     "overfitting": (
         "Validation loss rose while training loss kept falling: the model fits its training "
-        "examples better and unseen ones worse. Train fewer epochs or stop earlier (keep the "
-        "checkpoint nearest {best_step}), or add more varied training data."),
+        "examples better and unseen ones worse. The epochs are unknown, so whether training "
+        "examples had repeated by then (memorising needs repeats) cannot be told. Train fewer "
+        "epochs or stop earlier (keep the checkpoint nearest {best_step}), or add more varied "
+        "training data."),
     "underfitting": (
         "The training loss barely fell: the model does not follow the training data yet. Train "
         "more epochs (one or two more), and check that the examples teach one consistent pattern."),
@@ -110,6 +115,29 @@ ADVICE = {
         "(quality, diversity, more examples) instead."),
 }
 
+# Overfitting advice when the epochs are known: whether validation was best before any training
+# example repeated decides what the curves can say about the cause (memorising needs repeats).
+OVERFITTING_ADVICE = {
+    # best in epoch 1: every training batch so far was new, so memorising repeats is ruled out
+    True: (
+        "Validation loss rose while training loss kept falling, but validation was best in epoch "
+        "1 (around {best_step}), before any training example had been seen twice: memorising "
+        "repeated examples did not cause the turn, and training fewer epochs alone would not bring "
+        "{best_step} back. The curves leave several possible causes: the per-step validation "
+        "batch is small and noisy (compare the full validation loss, or the checkpoints on "
+        "prompts of your own); the model drifting towards the training file's style and away "
+        "from what the validation file asks (compare the two files); updates too large for the "
+        "batch size (try a lower learning-rate multiplier or a larger batch). Keep the checkpoint "
+        "nearest {best_step} if one exists."),
+    # best after epoch 1: the turn came once examples repeated, as memorising does
+    False: (
+        "Validation loss rose while training loss kept falling, after every training example had "
+        "been seen at least once: the model fits its training examples better and unseen ones "
+        "worse, as it does when it starts memorising repeated examples. Train fewer epochs or "
+        "stop earlier (keep the checkpoint nearest {best_step}), or add more varied training "
+        "data."),
+}
+
 
 @dataclass
 class Diagnosis:
@@ -121,8 +149,12 @@ class Diagnosis:
     ``best_valid_loss`` is its lowest recorded point (what restoring the best checkpoint keeps);
     ``best_level`` the lowest level, ``final_valid_loss`` the level at the end, ``rise`` the end
     level above the lowest one (relative) and ``rise_needed`` what noise requires before it counts.
-    ``best_epoch`` is the epoch of ``best_valid_step`` and ``best_before_repeat`` whether that was
-    before any training example was seen a second time (``None`` when epochs are unknown).
+    ``best_epoch`` is the epoch where validation was best (the lowest point of the lowest level,
+    else the lowest point) and ``best_before_repeat`` whether that was in epoch 1, before any
+    training example was seen a second time; ``first_repeat_step`` is the first step of epoch 2,
+    where examples start repeating (all ``None`` when the epochs are unknown).
+    ``final_lr_ratio`` is the last recorded learning rate over its largest (``None`` when the run
+    did not record it): near 0, a schedule decayed the learning rate and the curve had to flatten.
     ``train_start``/``final_train_loss`` are training levels; slopes are loss change per 1000
     steps over the last third of the run.
     """
@@ -143,6 +175,8 @@ class Diagnosis:
     rise_needed: float | None = None
     best_epoch: int | None = None
     best_before_repeat: bool | None = None
+    first_repeat_step: float | None = None
+    final_lr_ratio: float | None = None
     train_start: float | None = None
     final_train_loss: float | None = None
     train_noise: float | None = None
@@ -157,7 +191,7 @@ class Diagnosis:
         keys = ("valid_column", "n_valid", "valid_noise", "window", "best_valid_step",
                 "best_valid_loss", "rise_step", "best_level", "best_level_step",
                 "final_valid_loss", "rise",
-                "rise_needed", "best_epoch", "best_before_repeat", "train_start",
+                "rise_needed", "best_epoch", "best_before_repeat", "first_repeat_step", "final_lr_ratio", "train_start",
                 "final_train_loss", "train_noise", "gap", "train_slope", "valid_slope")
         return {k: getattr(self, k) for k in keys}
 
@@ -246,14 +280,17 @@ def diagnose(run):
                         m["valid_loss"].to_numpy(dtype=float),
                         full_valid_loss=m["full_valid_loss"].to_numpy(dtype=float),
                         epoch=m["epoch"].to_numpy(dtype=float), name=run.name,
+                        learning_rate=(m["learning_rate"].to_numpy(dtype=float)
+                                       if "learning_rate" in m else None),
                         log_positions=run.meta.get("steps_are") == "log positions")
     return d
 
 
 def diagnose_curves(steps, train_loss, valid_loss=None, *, full_valid_loss=None, epoch=None,
-                    name="the run", log_positions=False):
+                    name="the run", log_positions=False, learning_rate=None):
     """Diagnose plain arrays: ``steps`` and the losses recorded there (NaN where not recorded);
-    ``epoch`` (optional) is the epoch at each step, as in ``Run.metrics``. ``log_positions``: the
+    ``epoch`` (optional) is the epoch at each step, as in ``Run.metrics``; ``learning_rate``
+    (optional) the learning rate at each step, NaN where not logged. ``log_positions``: the
     steps are rows of a log, not training steps, so advice names a checkpoint by its epoch.
 
     >>> steps = np.arange(1, 301)
@@ -273,12 +310,22 @@ def diagnose_curves(steps, train_loss, valid_loss=None, *, full_valid_loss=None,
     if np.isnan(tr).all():
         raise ValueError(f"{name} has no training loss to diagnose: every train_loss value is "
                          "missing (load a file that has a training-loss column)")
-    column = max(("valid_loss", "full_valid_loss"), key=lambda c: (~np.isnan(series[c])).sum())
+    # the series with more points; on a tie the full validation loss (the whole validation set,
+    # "the most accurate" in OpenAI's guide, where a per-step valid_loss is one small batch)
+    column = max(("full_valid_loss", "valid_loss"), key=lambda c: (~np.isnan(series[c])).sum())
     d = Diagnosis(verdict="", advice="", valid_column=column)
     _train_evidence(d, x, tr)
+    if learning_rate is not None:
+        lr = np.asarray(learning_rate, dtype=float)
+        lr = lr[np.isfinite(lr)]
+        if len(lr) and lr.max() > 0:
+            d.final_lr_ratio = float(lr[-1] / lr.max())
     valid = _valid_evidence(d, x, series[column], series["epoch"])
     d.verdict = _verdict(d, x, tr, valid)
-    d.advice = ADVICE[d.verdict].format(best_step=_checkpoint_words(d, log_positions))
+    advice = ADVICE[d.verdict]
+    if d.verdict == "overfitting" and d.best_before_repeat is not None:
+        advice = OVERFITTING_ADVICE[d.best_before_repeat]
+    d.advice = advice.format(best_step=_checkpoint_words(d, log_positions))
     return d
 
 
@@ -343,6 +390,8 @@ def _best_epoch(d, x, epoch):
     if len(at) and np.isfinite(at[0]):
         d.best_epoch = max(1, math.ceil(at[0] - 1e-9))  # epoch 1.0 is the last step of epoch 1
         d.best_before_repeat = d.best_epoch == 1
+        later = x[np.isfinite(epoch) & (epoch > 1 + 1e-9)]  # steps of epoch 2 and after
+        d.first_repeat_step = float(later[0]) if len(later) else None
 
 
 def _verdict(d, x, tr, valid):
@@ -389,6 +438,10 @@ def _verdict(d, x, tr, valid):
     say(f"validation ended flat: it fell {fall:.1%} over the last {d.window} evaluations (a fall "
         f"counts from {fall_needed:.1%}: MIN_FALL or noise) and rose {d.rise:.1%} above its lowest "
         f"level (a rise counts from {d.rise_needed:.1%})")
+    if d.final_lr_ratio is not None:
+        say(f"the recorded learning rate ended at {d.final_lr_ratio:.2%} of its largest value"
+            + (": a schedule decayed it, so the flat end does not show that more training could not "
+               "help" if d.final_lr_ratio < 0.1 else ""))
     return "converged"
 
 
@@ -412,41 +465,10 @@ def _epoch_words(d):
              else f"the lowest validation was at step {d.best_valid_step:.0f}")
     if d.best_epoch is None:
         return f"{where}; the epochs are unknown, so whether examples had repeated by then is unknown"
-    repeat = ("before any training example was seen twice" if d.best_before_repeat
-              else "after every training example had been seen at least once")
-    return f"{where}, in epoch {d.best_epoch}: {repeat}"
-
-
-def curve_at(run, step, smoothing=0.6):
-    """The numbers a replay shows at ``step``: the last training loss recorded at or before it
-    (raw and smoothed), the last validation loss, their perplexities, the epoch and the best
-    validation loss so far (``None`` where nothing was recorded yet).
-
-    >>> import pandas as pd
-    >>> from ftlab.runs.run import Run
-    >>> run = Run(pd.DataFrame({"train_loss": [2.0, 1.0, 0.5], "valid_loss": [None, 1.2, None]},
-    ...                        index=[1, 2, 3]))
-    >>> r = curve_at(run, 3, smoothing=0.0)
-    >>> r["train_loss"], r["valid_loss"], r["valid_step"], round(r["valid_perplexity"], 3)
-    (0.5, 1.2, 2, 3.32)
-    """
-    m = run.metrics
-    upto = m.loc[:step]
-    out = {"step": int(step), "last_step": int(m.index[-1]), "epoch": None,
-           "train_loss": None, "train_smoothed": None, "valid_loss": None, "valid_step": None,
-           "train_perplexity": None, "valid_perplexity": None, "best_valid": None, "best_step": None}
-    if "epoch" in upto and upto["epoch"].notna().any():
-        out["epoch"] = float(upto["epoch"].dropna().iloc[-1])
-    train = m["train_loss"].dropna()
-    n = int(train.index.searchsorted(step, side="right"))
-    if n:
-        out["train_loss"] = float(train.iloc[n - 1])
-        out["train_smoothed"] = float(smooth(train.to_numpy()[:n], smoothing)[-1])
-        out["train_perplexity"] = math.exp(out["train_smoothed"])
-    valid = upto["valid_loss"].dropna()
-    if len(valid):
-        out["valid_loss"], out["valid_step"] = float(valid.iloc[-1]), int(valid.index[-1])
-        out["valid_perplexity"] = math.exp(out["valid_loss"])
-        out["best_step"] = int(valid.idxmin())
-        out["best_valid"] = float(valid.min())
-    return out
+    if d.best_before_repeat:
+        until = ("" if d.first_repeat_step is None
+                 else f" (examples repeat from step {d.first_repeat_step:.0f})")
+        return (f"{where}, in epoch 1{until}: before any training example was seen twice, so "
+                "memorising repeated examples cannot be the cause")
+    return (f"{where}, in epoch {d.best_epoch}: after every training example had been seen at "
+            "least once")

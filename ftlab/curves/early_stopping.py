@@ -33,6 +33,11 @@ default patience              0                           1                     
 
 Mirror everything for ``mode="max"`` (accuracy-like metrics). ``start_from`` works for all three
 here (the callback simply does not look at the first evaluations), although only Keras has it.
+
+``min_delta`` is compared with the best value so far, so it must be judged against the curve's own
+noise: below the step-to-step noise a dip of noise counts as an improvement; above the fall the
+curve still makes over ``patience`` evaluations, training stops while it improves.
+:func:`ftlab.curves.min_delta.min_delta_advice` measures both on a run's values.
 """
 
 import math
@@ -111,7 +116,8 @@ def simulate_early_stopping(values, *, patience=0, min_delta=0.0, mode="min", ba
     if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.number)) \
             or not np.isfinite(min_delta):
         raise ValueError(f"min_delta must be a finite number (the smallest change that counts as an "
-                         f"improvement, e.g. 0.01), got {min_delta!r}")
+                         f"improvement; judge it against the curve's noise with "
+                         f"ftlab.curves.min_delta.min_delta_advice), got {min_delta!r}")
     if baseline is not None and flavor != "keras":
         raise ValueError("baseline is a Keras option; pass flavor='keras' to use it")
     step = {"keras": _keras, "hf": _hf, "lightning": _lightning}[flavor]
@@ -132,6 +138,10 @@ def simulate_early_stopping(values, *, patience=0, min_delta=0.0, mode="min", ba
 
 def _no_improvement(s):
     plural = "" if s.wait == 1 else "s"
+    if s.baseline is not None and not s.better(s.best, s.baseline):
+        # Keras resets its counter only on a value that also beats the baseline
+        return (f"{s.wait} evaluation{plural} without beating the baseline {s.baseline:g}, "
+                f"patience {s.patience}")
     return f"{s.wait} evaluation{plural} without improvement, patience {s.patience}"
 
 

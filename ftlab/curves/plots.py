@@ -28,14 +28,24 @@ def _style(style):
 
 
 def _new_figure(size, pyplot):
-    """A pyplot figure (shown by Jupyter at the end of the cell) or a detached one (widgets)."""
+    """A pyplot figure (shown by Jupyter at the end of the cell) or a detached one (widgets).
+
+    Constrained layout keeps the title, the epoch labels above the plot and a perplexity axis
+    inside the figure whatever the font size (instructor mode makes them big)."""
     if pyplot:
         import matplotlib.pyplot as plt
 
-        return plt.figure(figsize=size)
+        return plt.figure(figsize=size, layout="constrained")
     from matplotlib.figure import Figure
 
-    return Figure(figsize=size)
+    return Figure(figsize=size, layout="constrained")
+
+
+def integer_ticks(axis):
+    """Whole-number ticks on ``axis`` (steps, epochs, tokens): never "2.5" of something countable."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
 
 
 def _column(run, name):
@@ -47,13 +57,39 @@ def _column(run, name):
 
 
 def _epoch_ends(run):
-    """Last step of each epoch, or [] when epochs are unknown."""
+    """(epoch number, its last step) for each epoch recorded, or [] when epochs are unknown."""
     if not run.metrics["epoch"].notna().any():
         return []
     try:
-        return [int(s) for s in run.epochs()["last_step"].tolist()]
+        table = run.epochs()
     except ValueError:
         return []
+    return [(int(k), int(s)) for k, s in zip(table.index, table["last_step"])]
+
+
+# Formats whose steps come from polled or fetched events (a page of them may be all there is).
+EVENT_FORMATS = ("openai_events", "openai_event_log", "openai_sdk_repr")
+
+
+def recorded_span(run):
+    """Which steps a recording holds: ``first``, ``last``, ``n_steps``, and ``partial`` when it
+    misses the start of the job (it begins later than its own logging interval explains, like
+    the last page of a job's events), or ``None`` for a run without steps.
+
+    >>> import pandas as pd
+    >>> from ftlab.runs.run import Run
+    >>> recorded_span(Run(pd.DataFrame({"train_loss": [0.3, 0.2]}, index=[1660, 1661])))
+    {'first': 1660, 'last': 1661, 'n_steps': 2, 'partial': True, 'events': False}
+    """
+    steps = run.steps
+    if not len(steps):
+        return None
+    gaps = np.diff(steps)
+    interval = float(np.median(gaps)) if gaps.size else 1.0
+    first = int(steps[0])
+    return {"first": first, "last": int(steps[-1]), "n_steps": int(len(steps)),
+            "partial": first > 1 and first > 2 * interval,
+            "events": run.meta.get("format") in EVENT_FORMATS}
 
 
 class CurvePlot:
@@ -72,9 +108,8 @@ class CurvePlot:
             if ax is None:
                 self.figure = figure if figure is not None else _new_figure(size, pyplot)
                 self.figure.clear()  # a widget reuses its one figure when the run changes
+                self.figure.set_layout_engine("constrained")
                 ax = self.figure.add_subplot()
-                self.figure.subplots_adjust(left=0.09, right=0.9 if perplexity else 0.97,
-                                            bottom=0.13, top=0.88)
             else:
                 self.figure = ax.figure
             self.ax = ax
@@ -100,20 +135,22 @@ class CurvePlot:
         (self.best,) = ax.plot([], [], "*", color="gold", mec="black", ms=18, zorder=5,
                                label="best validation") if best else (None,)
         self.cursor = ax.axvline(np.nan, color="gray", lw=1, ls=":")
-        last = float(run.steps[-1]) if len(run.steps) else 1.0
-        ys = np.concatenate([self.train_y, self.valid_y, self.full_y])
-        ys = ys[np.isfinite(ys)]
-        top = float(np.percentile(ys, 99.5)) * 1.08 if ys.size else 1.0
-        ax.set_xlim(0, last * 1.01)
-        ax.set_ylim(0, top)
-        ax.set_xlabel("step")
+        self.span, self.epoch_axis = recorded_span(run), None
+        left, right = self._step_limits()
+        ax.set_xlim(left, right)
+        ax.set_ylim(*self._loss_limits())
+        integer_ticks(ax.xaxis)
+        ax.set_xlabel("step" if not (self.span and self.span["partial"])
+                      else f"step (recorded from step {self.span['first']} on)")
         ax.set_ylabel("loss (nats per token)")
-        ax.set_title(title if title is not None else run.name, pad=16)
+        # a long title (or big instructor-mode fonts) wraps instead of running off the figure
+        ax.set_title(title if title is not None else run.name, wrap=True)
         if epochs:
-            self._draw_epochs(_epoch_ends(run), last)
+            self._draw_epochs(_epoch_ends(run), left)
         if checkpoints:
+            # on the bottom edge of the plot, whatever its y range
             ax.plot(checkpoints, [0] * len(checkpoints), "^", color="black", ms=11, clip_on=False,
-                    zorder=6, label="checkpoint")
+                    zorder=6, label="checkpoint", transform=ax.get_xaxis_transform())
         if perplexity:
             secondary = ax.secondary_yaxis("right", functions=(np.exp, _safe_log))
             secondary.set_ylabel("perplexity  e^loss")
@@ -121,16 +158,48 @@ class CurvePlot:
                    if h is not None and _has_data(run, h, self)]
         if checkpoints:
             handles.append(ax.lines[-1])
-        ax.legend(handles=handles, loc="upper right", framealpha=0.9)
+        ax.legend(handles=handles, loc="best", framealpha=0.9)  # off the data, wherever it is
 
-    def _draw_epochs(self, ends, last):
-        start = 0
-        for i, end in enumerate(ends):
-            if i % 2 == 1:
+    def _step_limits(self):
+        """The whole job from step 0; a recording that misses the start, only the steps it has."""
+        if self.span is None:
+            return 0.0, 1.0
+        first, last = self.span["first"], self.span["last"]
+        if self.span["partial"]:
+            pad = max(0.5, 0.02 * (last - first))
+            return first - pad, last + pad
+        return 0.0, max(1.0, last * 1.01)
+
+    def _loss_limits(self):
+        """Every recorded loss the plot can show, with a margin; set once, so a replay never jumps.
+
+        The smoothed curve stays inside the raw one (each point is a weighted mean of raw values).
+        """
+        ys = np.concatenate([self.train_y, self.valid_y, self.full_y])
+        ys = ys[np.isfinite(ys)]
+        if not ys.size:
+            return 0.0, 1.0
+        low, high = min(0.0, float(ys.min())), float(ys.max())
+        margin = 0.05 * (high - low) or 0.05 * abs(high) or 0.5
+        return (low - margin if low < 0 else 0.0), high + margin
+
+    def _draw_epochs(self, ends, left):
+        """Even epochs shaded; their names on an axis of their own above the plot, so that the
+        title is placed above them and never on them."""
+        if not ends:
+            return
+        centres, names, start = [], [], left
+        for number, end in ends:
+            if number % 2 == 0:
                 self.ax.axvspan(start, end, color="0.93", zorder=0)
-            self.ax.text((start + end) / 2, 1.0, f"epoch {i + 1}", transform=self.ax.get_xaxis_transform(),
-                         ha="center", va="bottom", fontsize="small", color="0.35")
+            centres.append((start + end) / 2)
+            # many epochs: "epoch 1", then numbers only, so that the names do not run together
+            names.append(f"epoch {number}" if len(ends) <= 5 or not names else str(number))
             start = end
+        self.epoch_axis = self.ax.secondary_xaxis("top")
+        self.epoch_axis.set_ticks(centres, names)
+        self.epoch_axis.tick_params(axis="x", length=0, labelsize="small", labelcolor="0.35")
+        self.epoch_axis.spines["top"].set_visible(False)
 
     def show_until(self, step=None, smoothing=None):
         """Show the curves up to ``step`` (all of them with ``None``); returns the numbers there."""
@@ -212,6 +281,7 @@ def plot_runs(runs, *, x="step", smoothing=0.6, style=None, title="runs compared
             if ok.any():
                 ax.plot(xs[ok], va[ok], "o--", color=color, label=f"{run.name}: validation")
         ax.set_xlabel(x)
+        integer_ticks(ax.xaxis)
         ax.set_ylabel("loss (nats per token)")
         ax.set_ylim(bottom=0)
         ax.set_title(title)

@@ -5,6 +5,9 @@ library would have stopped and which model it would keep, what that saves, and a
 a run's evaluations and adds steps, tokens and the loss you would keep; with ``flavor="hf"`` the
 kept model must be a checkpoint the run's real save schedule wrote (:func:`hf_saved_steps`).
 :func:`sweep_early_stopping` does it over a grid of patience × min_delta.
+
+How to judge ``min_delta`` is in :mod:`ftlab.curves.min_delta`; what choosing on a validation set
+costs, in :mod:`ftlab.curves.selection`.
 """
 
 import re
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ftlab._report import plural
 from ftlab.curves.early_stopping import StopResult, simulate_early_stopping
 
 
@@ -61,7 +65,7 @@ class RunStopResult:
             lines.append(f"never stops: training runs to step {self.last_step} ({s.reason})")
         else:
             lines.append(f"stops at step {self.stop_step}: {s.reason}")
-            lines.append(f"saves {self.steps_saved} of {self.last_step} steps"
+            lines.append(f"saves {self.steps_saved:,} of {plural(self.last_step, 'step')}"
                          + (f" and {self.tokens_saved:,.0f} training tokens" if self.tokens_saved else ""))
         if self.best_step is not None:
             lines.append(f"best evaluation: step {self.best_step} ({self.metric} {self.best_value:.4f})")

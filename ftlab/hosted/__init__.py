@@ -2,7 +2,9 @@
 
 ``get_client()`` finds a key without ever showing it; ``plan_job`` / ``start_job`` / ``wait`` run a
 job; ``fetch_run(job_id)`` reads it back as a ``Run``; ``evaluate_chat`` and ``compare_chat`` score
-a model's replies. Nothing here is needed offline: the course runs on recorded jobs.
+a model's replies; ``task_accuracy`` scores a classifier's labels (with a Wilson interval and
+baselines); ``prompt_baseline`` measures it with few-shot prompts and no training. Nothing here
+is needed offline: the course runs on recorded jobs.
 """
 
 from ftlab._lazy import lazy_exports
@@ -18,6 +20,11 @@ _EXPORTS = {
     "evaluate_chat": "evaluate",
     "chat_model": "evaluate",
     "compare_chat": "evaluate",
+    "task_accuracy": "accuracy",
+    "mean_token_accuracy": "accuracy",
+    "TaskAccuracy": "accuracy",
+    "few_shot_prompt": "prompting",
+    "prompt_baseline": "prompting",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -131,18 +131,31 @@ def chat_model(client, model_name, *, temperature=0, max_tokens=256, logprobs=Fa
                      logprobs=logprobs, seed=seed, cache=cache, **params)
 
 
-def _tinylm_generate(model, max_tokens):
-    """Greedy replies of a tiny ftlab model, with the surprisal of each reply under the model."""
+def _tinylm_generate(model, max_tokens, *, score=True):
+    """Greedy replies of a tiny ftlab model, with the surprisal of each reply under the model
+    (``score=False``: the text alone, from any object with ``generate(messages, temperature=,
+    max_tokens=)``)."""
     def generate(messages):
         text = model.generate(messages, temperature=0, max_tokens=max_tokens)
+        if not score:
+            return text
         scored = model.evaluate({"messages": [*messages, {"role": "assistant", "content": text}]})
         return {"text": text, "surprisal": scored["loss"], "n_tokens": scored["n_tokens"]}
     return generate
 
 
-def _as_generate(generate, max_tokens):
-    if hasattr(generate, "generate") and hasattr(generate, "evaluate"):
-        return _tinylm_generate(generate, max_tokens), getattr(generate, "name", "tinylm")
+def _is_local_model(obj, *, score=True):
+    """A tiny ftlab model: it generates, and (when its replies are scored) evaluates."""
+    return hasattr(obj, "generate") and (hasattr(obj, "evaluate") or not score)
+
+
+def _as_generate(generate, max_tokens, *, score=True):
+    """``(messages -> reply, name)`` for a function, a ``chat_model(...)`` or a tiny model.
+
+    ``score=False`` asks a tiny model for its text only (no surprisal); then any object with a
+    ``generate`` method counts as one."""
+    if _is_local_model(generate, score=score):
+        return _tinylm_generate(generate, max_tokens, score=score), getattr(generate, "name", "tinylm")
     if not callable(generate):
         raise TypeError(f"generate must be a function messages -> reply, a chat_model(...) or a "
                         f"tinylm model; got a {type(generate).__name__}")
@@ -228,7 +241,7 @@ def evaluate_chat(generate, records, *, metrics=METRICS, workers=None, progress=
     unknown = [m for m in metrics if m not in SCORERS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; choose from {', '.join(SCORERS)}")
-    local = hasattr(generate, "generate") and hasattr(generate, "evaluate")
+    local = _is_local_model(generate)
     generate, default_name = _as_generate(generate, max_tokens)
     examples = _examples(records)
     workers = workers or (1 if local else 4)

@@ -1,13 +1,14 @@
 """Drive a hosted fine-tuning job (OpenAI or Azure OpenAI): plan it, start it, wait for it.
 
-The course's Module 11.3 notebook started a job without a validation file, with every
-hyperparameter left to "auto", and polled the 20 newest events, so a burst of events between two
-polls was lost (step 2 of the recorded Marv job). Here:
+The course's Module 11.3 notebook started a job without a validation file and polled the 20
+newest events, so a burst of events between two polls was lost (step 2 of the recorded Marv job).
+Here:
 
 - :func:`plan_job` checks both files with ``validate_chat`` and estimates tokens, epochs and cost --
   offline, no key needed;
 - :func:`start_job` refuses files with errors or a validation file that overlaps the training file,
-  asks before spending money, uploads, and creates the job with explicit hyperparameters;
+  asks before spending money, uploads, and creates the job with every hyperparameter said out loud
+  (``"auto"``, OpenAI's recommended start, included);
 - :func:`wait` shows a progress bar over the job's steps, prints each new event once (paging back
   until it meets an event it has seen), and always ends: on success, failure, cancellation or timeout;
 - ``ftlab.hosted.fetch.fetch_run`` then reads the finished job back as a :class:`ftlab.Run`.
@@ -23,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ftlab._report import plural
 from ftlab._secrets import redact
 from ftlab.hosted.client import MAX_RETRIES, HostedError, request, require_client
 from ftlab.hosted.fetch import OutOfTime, PagingError, _bounded, _kwargs, _pages
@@ -59,10 +61,11 @@ class JobPlan:
     def __str__(self):
         hp = self.create_args["method"]["supervised"]["hyperparameters"]
         valid = self.report.valid
-        lines = [f"training file:   {self.report.source}: {self.report.n_examples} examples, "
-                 f"{len(self.report.errors)} errors, {len(self.report.warnings)} warnings",
-                 "validation file: " + (f"{valid.source}: {valid.n_examples} examples, "
-                                        f"{len(valid.errors)} errors" if valid else "none (no "
+        lines = [f"training file:   {self.report.source}: {plural(self.report.n_examples, 'example')}, "
+                 f"{plural(len(self.report.errors), 'error')}, "
+                 f"{plural(len(self.report.warnings), 'warning')}",
+                 "validation file: " + (f"{valid.source}: {plural(valid.n_examples, 'example')}, "
+                                        f"{plural(len(valid.errors), 'error')}" if valid else "none (no "
                                         "validation loss will be reported!)"),
                  f"model: {self.create_args['model']}   hyperparameters: "
                  + ", ".join(f"{k}={v}" for k, v in hp.items()),

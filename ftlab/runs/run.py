@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ftlab._report import plural
 from ftlab._files import atomic_write
 
 from ftlab.runs.formats import CANONICAL  # the columns every Run has, in order
@@ -105,7 +106,7 @@ class Run:
 
     def __repr__(self):
         m = self.metrics
-        head = f"Run {self.name!r} ({self.format}): {self.n_steps} steps"
+        head = f"Run {self.name!r} ({self.format}): {plural(self.n_steps, 'step')}"
         if self.n_steps:
             missing = self.meta.get("missing_steps") or []
             head += f", {m.index[0]}..{m.index[-1]}" + (f", {len(missing)} missing"

@@ -1,7 +1,8 @@
 """The tiny language models (notebooks 01, 02, 07, 08): counted, trained and fine-tuned on a CPU.
 
-``load_pretrained()`` returns the shipped character-level model; ``model.finetune(train, valid)``
-fine-tunes it on chat records with a hosted service's knobs and returns a ``Run``;
+``load_pretrained()`` returns the shipped character-level MLP; ``load_pretrained_transformer()``
+the tiny transformer, which reads a whole chat example. ``model.finetune(train, valid)``
+fine-tunes either on chat records with a hosted service's knobs and returns a ``Run``;
 ``model.generate(prompt)`` talks to it. ``CharBigram`` is the counting model of notebooks 01-02.
 """
 
@@ -12,6 +13,9 @@ _EXPORTS = {
     "Config": "model",
     "load": "model",
     "load_pretrained": "model",
+    "load_pretrained_transformer": "model",
+    "TinyTransformer": "transformer",
+    "TransformerConfig": "transformer",
     "pretrained_path": "model",
     "weights_hash": "model",
     "finetune": "training",

@@ -21,24 +21,24 @@ Use ``load_pretrained()`` for a model that already knows English spelling, ``mod
 """
 
 import copy as _copy
-import hashlib
-import json
 import math
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ftlab import sampling
-from ftlab._files import atomic_write, refuse_existing
 from ftlab.losses import cross_entropy
+from ftlab.tinylm.files import (FORMAT_VERSION, architecture_of, check_shapes,  # noqa: F401
+                                read_model, save_model, weights_hash)
 from ftlab.tinylm.optim import one_blas_thread
-from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB, VOCAB_SIZE, contexts, decode,
-                               encode, render_chat, render_prompt, token_label)
+from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB_SIZE, contexts, decode, encode,
+                               render_chat, render_prompt, token_label)
 
-FORMAT_VERSION = 1
-PRETRAINED_NAME = "tinylm-char-v1"
+PRETRAINED_NAME = "tinylm-char-v1"  # the MLP's shipped weights
+TRANSFORMER_NAME = "tinylm-attn-v1"  # the transformer's shipped weights
+# What load_pretrained() returns when no name is given.
+DEFAULT_PRETRAINED = PRETRAINED_NAME
 
 
 @dataclass(frozen=True)
@@ -242,82 +242,52 @@ class TinyLM:
 
     def save(self, path, *, overwrite=False, info=None):
         """Write the weights (``.npz``) and a ``.json`` with config, format version and hash."""
-        path = Path(path).with_suffix(".npz")
-        meta_path = path.with_suffix(".json")
-        for p in (path, meta_path):  # check both before writing either
-            refuse_existing(p, overwrite)
-        meta = {"format_version": FORMAT_VERSION, "config": asdict(self.config),
-                "vocab": "".join(VOCAB[6:]), "sha256": weights_hash(self.params),
-                "info": {**self.info, **(info or {})}}
-        atomic_write(path, lambda f: np.savez(f, **self.params), overwrite=True, binary=True)
-        atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n"),
-                     overwrite=True)
-        return path
-
-
-def weights_hash(params):
-    """sha256 over the weights' names, dtypes, shapes and bytes (independent of zip timestamps)."""
-    digest = hashlib.sha256()
-    for name in sorted(params):
-        arr = np.ascontiguousarray(params[name])
-        digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
-        digest.update(arr.tobytes())
-    return digest.hexdigest()
+        return save_model(path, self.params, asdict(self.config), {**self.info, **(info or {})},
+                          overwrite=overwrite)
 
 
 def load(path):
-    """Load a model written by ``TinyLM.save``, checking the format version and the hash."""
+    """Load a model written by ``save``, checking the format version and the hash.
+
+    Returns a ``TinyLM`` or a ``TinyTransformer``, whichever the ``.json`` describes.
+    """
+    meta, params = read_model(path)
     path = Path(path).with_suffix(".npz")
-    meta_path = path.with_suffix(".json")
-    for p in (path, meta_path):
-        if not p.exists():
-            raise FileNotFoundError(f"{p} is missing: a tinylm model is a .npz with a .json beside it")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{meta_path}: not a tinylm model description ({err}); re-create the model "
-                         "with TinyLM.save") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
-        raise ValueError(f"{meta_path}: not a tinylm model description (no 'config' object); "
-                         "re-create the model with TinyLM.save")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{meta_path}: format_version {meta.get('format_version')!r}, but this "
-                         f"ftlab reads version {FORMAT_VERSION}; upgrade ftlab or re-create the file")
-    if meta.get("vocab") != "".join(VOCAB[6:]):
-        raise ValueError(f"{meta_path}: the model was trained with a different character vocabulary")
-    try:
-        with np.load(path) as arrays:
-            params = {k: arrays[k] for k in arrays.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:  # cut short, or not an .npz
-        raise ValueError(f"{path}: the weights file is damaged ({type(err).__name__}: {err}). "
-                         "Reinstall ftlab or re-create it with tools/pretrain_tinylm.py") from None
-    if weights_hash(params) != meta.get("sha256"):
-        raise ValueError(f"{path}: the weights' sha256 does not match {meta_path.name}; the file is "
-                         "damaged or was changed. Reinstall ftlab or re-create it with "
-                         "tools/pretrain_tinylm.py")
+    if architecture_of(meta) == "transformer":
+        from ftlab.tinylm.transformer import TinyTransformer
+
+        return TinyTransformer.from_weights(path, meta, params)
     try:
         model = TinyLM(Config(**meta["config"]), dtype=next(iter(params.values())).dtype)
-    except (TypeError, ValueError, StopIteration) as err:
-        raise ValueError(f"{meta_path}: its 'config' does not describe a tinylm model ({err})") from None
-    expected = {k: v.shape for k, v in model.params.items()}
-    if {k: v.shape for k, v in params.items()} != expected:
-        raise ValueError(f"{path}: weight shapes do not match the config in {meta_path.name}")
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path.with_suffix('.json')}: its 'config' does not describe a tinylm "
+                         f"model ({err})") from None
+    check_shapes(path, params, model.params)
     model.params = params
     model.info = {"name": path.stem, **meta.get("info", {})}
     return model
 
 
-def pretrained_path():
+def pretrained_path(name=PRETRAINED_NAME):
+    """Where the shipped weights called ``name`` are (``data/models/<name>.npz``)."""
     from ftlab._data import data_dir
 
-    return data_dir() / "models" / f"{PRETRAINED_NAME}.npz"
+    return data_dir() / "models" / f"{name}.npz"
 
 
-def load_pretrained():
-    """A fresh copy of ftlab's pretrained model (trained on Python's documentation text).
+def load_pretrained(name=None):
+    """A fresh copy of one of ftlab's pretrained models (trained on Python's documentation text).
+
+    ``name``: ``"tinylm-char-v1"`` (the MLP) or ``"tinylm-attn-v1"`` (the transformer); by
+    default ``DEFAULT_PRETRAINED``.
 
     >>> load_pretrained().generate("The value of", max_tokens=0)
     ''
     """
-    return load(pretrained_path())
+    return load(pretrained_path(name or DEFAULT_PRETRAINED))
 
+
+def load_pretrained_transformer():
+    """A fresh copy of the pretrained tiny transformer (``tinylm-attn-v1``), which reads a whole
+    chat example at once."""
+    return load(pretrained_path(TRANSFORMER_NAME))

@@ -1,7 +1,8 @@
-"""Fine-tune a ``TinyLM`` on chat records with the knobs of a hosted fine-tuning service.
+"""Fine-tune a tiny model (``TinyLM`` or ``TinyTransformer``) on chat records with the knobs of a
+hosted fine-tuning service.
 
 ``finetune(model, train, valid, n_epochs=3, batch_size=4, learning_rate_multiplier=1.0, seed=0)``
-does what a hosted job does, on your CPU:
+(the MLP's defaults) does what a hosted job does, on your CPU:
 
 - each epoch shuffles the training examples (by ``seed``) and cuts them into batches of
   ``batch_size`` examples; one optimiser step per batch, so ``steps per epoch = ceil(n / batch)``;
@@ -12,6 +13,12 @@ does what a hosted job does, on your CPU:
   (``valid_loss``, ``valid_accuracy``), and at each epoch end on the whole validation set
   (``full_valid_loss``, ``full_valid_accuracy``) plus a checkpoint of the weights, kept in memory;
 - callbacks see every step and may stop training (``EarlyStopping`` below).
+
+The MLP learns from each assistant token's 16-character context; the transformer
+(``reads_whole_sequences``) reads each example whole, padded to the longest in its batch, with the
+same tokens counted, each batch placed at a random position of its context
+(``shifts_positions``). A model may bring its own ``base_learning_rate`` and
+``finetune_defaults`` (the hyperparameters used when a call leaves them out).
 
 The result is a ``Run`` in the same shape as a recorded OpenAI job, so ``plot_runs``, ``diagnose``
 and the early-stopping tools work on it.
@@ -24,10 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread
+from ftlab.tinylm.sequences import pad_batch, shift, windows
 from ftlab.tinylm.text import IGNORE_INDEX, contexts, render_chat
 
-BASE_LEARNING_RATE = 2e-3
+BASE_LEARNING_RATE = 2e-3  # the MLP's; a model may set its own base_learning_rate
+DEFAULTS = {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0}
 MAX_GRAD_NORM = 1.0
+SCORE_TOKENS = 4096  # positions per forward pass when scoring whole sequences
 
 
 @dataclass
@@ -76,21 +86,29 @@ class EarlyStopping:
 
 @dataclass
 class _Examples:
-    """Chat records rendered once: per example the context matrix and the targets."""
+    """Chat records rendered once. Per example, for the MLP: the context matrix and the targets
+    of its assistant tokens; for a sequence model: its (inputs, targets) windows."""
 
     ctx: list = field(default_factory=list)
     targets: list = field(default_factory=list)
+    sequences: bool = False
 
     @classmethod
-    def of(cls, records, context_size, what):
+    def of(cls, records, context_size, what, *, sequences=False):
         if records is None:
             return None
         records = list(records)
         if not records:
             raise ValueError(f"{what} has no examples")
-        ex = cls()
+        ex = cls(sequences=sequences)
         for i, record in enumerate(records):
             tokens, targets = render_chat(record, where=f"{what} example {i}")
+            if sequences:
+                pieces = windows(*shift(tokens, targets), context_size)
+                ex.ctx.append(pieces)
+                ex.targets.append(np.concatenate([y[y != IGNORE_INDEX] for _, y in pieces])
+                                  if pieces else targets[:0])
+                continue
             # Rows whose target is ignored add exactly 0 to the loss and its gradient, so they
             # need no forward pass: keep only the assistant tokens (about half of a chat).
             counted = targets != IGNORE_INDEX
@@ -105,19 +123,54 @@ class _Examples:
         return len(self.ctx)
 
     def batch(self, indices):
+        """Model inputs and targets of some examples: stacked context rows for the MLP; for a
+        sequence model their windows padded into one (B, T) matrix (None if none has any)."""
+        if self.sequences:
+            pieces = [w for i in indices for w in self.ctx[i]]
+            if not pieces:  # only weight-0 replies: nothing to compute
+                return None, np.empty(0, dtype=np.int64)
+            return pad_batch(pieces)
         return (np.concatenate([self.ctx[i] for i in indices]),
                 np.concatenate([self.targets[i] for i in indices]))
+
+    def n_tokens(self, indices):
+        return sum(len(self.targets[i]) for i in indices)
+
+
+def _counted(logits, targets):
+    """The logits rows and targets the loss counts (all of them for the MLP's batches)."""
+    keep = targets != IGNORE_INDEX
+    if keep.all():
+        return logits.reshape(-1, logits.shape[-1]), targets.ravel()
+    return logits[keep], targets[keep]
 
 
 def _score(model, examples, indices):
     """Loss and token accuracy over the assistant tokens of some examples (no training)."""
     from ftlab.losses import cross_entropy
 
-    ctx, targets = examples.batch(indices)
-    if not len(targets):  # only weight-0 replies in this sample
-        return math.nan, math.nan
-    logits, _ = model.forward(ctx)
-    return float(cross_entropy(logits, targets)), float((logits.argmax(axis=1) == targets).mean())
+    indices = list(indices)
+    if not examples.sequences:
+        ctx, targets = examples.batch(indices)
+        if not len(targets):  # only weight-0 replies in this sample
+            return math.nan, math.nan
+        logits, _ = model.forward(ctx)
+        return (float(cross_entropy(logits, targets)),
+                float((logits.argmax(axis=1) == targets).mean()))
+    total, hits, n, chunk = 0.0, 0, 0, []
+    for k, i in enumerate(indices):  # a few examples per forward pass: bounded memory
+        chunk.append(i)
+        size = sum(len(x) for j in chunk for x, _ in examples.ctx[j])
+        if size >= SCORE_TOKENS or k == len(indices) - 1:
+            tokens, targets = examples.batch(chunk)
+            chunk = []
+            if tokens is None:
+                continue
+            logits, y = _counted(model.forward(tokens)[0], targets)
+            total += float(cross_entropy(logits, y, reduction="sum"))
+            hits += int((logits.argmax(axis=1) == y).sum())
+            n += len(y)
+    return (total / n, hits / n) if n else (math.nan, math.nan)
 
 
 def _whole(x, low):
@@ -137,10 +190,13 @@ def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_
         raise ValueError(f"eval_every must be a positive whole number or None, got {eval_every!r}")
 
 
-def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rate_multiplier=1.0,
-             seed=0, eval_every=None, valid_sample_size=None, callbacks=None, progress=True,
-             restore_best=False, name=None):
+def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
+             learning_rate_multiplier=None, seed=0, eval_every=None, valid_sample_size=None,
+             callbacks=None, progress=True, restore_best=False, name=None):
     """Fine-tune ``model`` in place on chat records ``train``; returns a ``Run``.
+
+    ``n_epochs``, ``batch_size`` and ``learning_rate_multiplier`` left as None take the model's
+    ``finetune_defaults`` (the MLP's: 3 epochs, batch 4, multiplier 1.0).
 
     ``valid`` (chat records) adds ``valid_loss``/``valid_accuracy`` on a sample of
     ``valid_sample_size`` examples (default: ``max(batch_size, 8)``) every ``eval_every`` steps
@@ -148,20 +204,29 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
     ``restore_best=True`` leaves the model with the epoch checkpoint of lowest full validation
     loss instead of the last weights. The same seed gives the same run.
     """
+    defaults = {**DEFAULTS, **getattr(model, "finetune_defaults", {})}
+    n_epochs = defaults["n_epochs"] if n_epochs is None else n_epochs
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
+    if learning_rate_multiplier is None:
+        learning_rate_multiplier = defaults["learning_rate_multiplier"]
     _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every)
     start_time = time.perf_counter()
     c = model.config.context_size
-    train_ex = _Examples.of(train, c, "train")
-    valid_ex = _Examples.of(valid, c, "valid")
+    sequences = bool(getattr(model, "reads_whole_sequences", False))
+    train_ex = _Examples.of(train, c, "train", sequences=sequences)
+    valid_ex = _Examples.of(valid, c, "valid", sequences=sequences)
     n = len(train_ex)
     batch_size = min(int(batch_size), n)
     steps_per_epoch = math.ceil(n / batch_size)
     total_steps = steps_per_epoch * int(n_epochs)
     eval_every = int(eval_every or max(1, steps_per_epoch // 4))
     sample_size = min(len(valid_ex), valid_sample_size or max(batch_size, 8)) if valid_ex else 0
-    lr = BASE_LEARNING_RATE * learning_rate_multiplier
+    lr = getattr(model, "base_learning_rate", BASE_LEARNING_RATE) * learning_rate_multiplier
     shuffle_rng = np.random.default_rng([seed, 0])  # two streams: evaluating more or less often
     valid_rng = np.random.default_rng([seed, 1])  # must not change which batches training sees
+    # a third for models that start each batch at a random position (see _train_step)
+    offset_rng = np.random.default_rng([seed, 2]) if getattr(model, "shifts_positions", False) \
+        else None
     optimizer = Adam(model.params, lr=lr)
     callbacks = list(callbacks or [])
     if valid_ex is None and any(isinstance(cb, EarlyStopping) for cb in callbacks):
@@ -176,11 +241,12 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
             order = shuffle_rng.permutation(n)
             for b in range(steps_per_epoch):
                 step += 1
-                batch = train_ex.batch(order[b * batch_size:(b + 1) * batch_size])
+                picked = order[b * batch_size:(b + 1) * batch_size]
+                batch = train_ex.batch(picked)
                 # epochs done, as Hugging Face logs it: 1.0 at the end of the first epoch
                 row = {"step": step, "epoch": step / steps_per_epoch,
-                       **_train_step(model, optimizer, *batch)}
-                tokens_seen += len(batch[1])
+                       **_train_step(model, optimizer, *batch, offset_rng)}
+                tokens_seen += train_ex.n_tokens(picked)
                 row["elapsed_tokens"] = tokens_seen
                 row["learning_rate"] = lr
                 epoch_end = b == steps_per_epoch - 1
@@ -202,7 +268,7 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
                     break
             if stopped:
                 break
-        bar.close()
+        _close_bar(bar, stopped)
 
     best = None
     if checkpoints and valid_ex is not None:
@@ -212,7 +278,7 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
     meta = {
         "format": "tinylm",
         "name": name or f"tinylm {n_epochs} epochs, batch {batch_size}, lr×{learning_rate_multiplier:g}",
-        "model": model.info.get("name", "tinylm"),
+        "model": model.info.get("name", "tinylm-attn" if sequences else "tinylm"),
         "hyperparameters": {"n_epochs": int(n_epochs), "batch_size": batch_size,
                             "learning_rate_multiplier": learning_rate_multiplier},
         "learning_rate": lr, "seed": seed, "n_train_examples": n,
@@ -230,13 +296,23 @@ def finetune(model, train, valid=None, *, n_epochs=3, batch_size=4, learning_rat
     return _make_run(history, meta)
 
 
-def _train_step(model, optimizer, ctx, targets):
-    """One optimiser step on a batch; the metrics a results file records for it."""
-    if not len(targets):  # a batch of weight-0 examples has nothing to learn from
-        return {"train_loss": math.nan, "train_accuracy": math.nan}
-    loss, grads, logits = model.loss_and_grads(ctx, targets)
+def _train_step(model, optimizer, ctx, targets, offset_rng=None):
+    """One optimiser step on a batch; the metrics a results file records for it.
+
+    With ``offset_rng`` the batch starts at a random position of the context instead of 0
+    (randomised positions, Ruoss et al. 2023): learned position embeddings only learn the
+    positions they are trained at, and a reply that a longer message pushes further along
+    should not meet untrained ones.
+    """
+    if ctx is None or not (targets != IGNORE_INDEX).any():  # only weight-0 examples: nothing
+        return {"train_loss": math.nan, "train_accuracy": math.nan}  # to learn from
+    kwargs = {}
+    if offset_rng is not None:
+        kwargs["offset"] = int(offset_rng.integers(0, model.config.context_size - ctx.shape[1] + 1))
+    loss, grads, logits = model.loss_and_grads(ctx, targets, **kwargs)
     grad_norm = clip_gradients(grads, MAX_GRAD_NORM)
     optimizer.step(model.params, grads)
+    logits, targets = _counted(logits, targets)
     return {"train_loss": loss, "train_accuracy": float((logits.argmax(axis=1) == targets).mean()),
             "grad_norm": grad_norm}
 
@@ -255,6 +331,20 @@ def _progress_bar(total, enabled):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, disable=not enabled, desc="fine-tuning", unit="step", leave=False)
+
+
+def _close_bar(bar, stopped):
+    """Close the bar as finished. A job stopped early (a callback, early stopping) did all it was
+    going to do: its bar ends complete with a note, not red at 30% like a job that crashed
+    (a notebook's bar turns red when closed short of its total)."""
+    if stopped and not bar.disable and bar.n < bar.total:
+        done, planned, started = bar.n, bar.total, bar.start_t
+        bar.reset(total=done)  # a notebook bar's length is only set here
+        bar.start_t = started  # keep the elapsed time and rate
+        bar.set_description(f"fine-tuning stopped early at step {done} of {planned}",
+                            refresh=False)
+        bar.update(done)
+    bar.close()
 
 
 def _make_run(history, meta):

@@ -18,6 +18,8 @@ _EXPORTS = {
     "duplicate_threshold_explorer": "chat",
     "augmentation_explorer": "augment",
     "sampling_explorer": "sampling",
+    "training_lab": "lab",
+    "feedback_loop": "feedback",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

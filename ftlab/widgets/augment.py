@@ -8,7 +8,7 @@ HTML rather than a figure — text is what changes here.
 
 import html
 
-from ftlab.widgets.explorer import Explorer
+from ftlab.widgets.explorer import Explorer, plural
 from ftlab.augment.text import OPS, augment_text, changed_word_count, highlight_html
 from ftlab.augment.ops import Words
 from ftlab.widgets.presenter import readout_css, slider_layout
@@ -114,9 +114,9 @@ def augmentation_explorer(records=None, *, text=None, op="synonym", strength=0.2
 
         source = f"; synonyms: {get_lexicon().name}" if r["op"] in ("synonym", "insert") else ""
         source += "; α does not apply to a paraphrase" if r["op"] == "paraphrase" else ""
-        return (f"{r['op']} at α={r['strength']:.2f}: {r['n_distinct']} distinct variant(s) of "
-                f"{len(r['variants'])}, {r['mean_changed_words']:.1f} of {r['n_words']} words "
-                f"changed on average{source}")
+        return (f"{r['op']} at α={r['strength']:.2f}: {plural(r['n_distinct'], 'distinct variant')} "
+                f"of {len(r['variants'])}, {r['mean_changed_words']:.1f} of "
+                f"{plural(r['n_words'], 'word')} changed on average{source}")
 
     explorer = TextExplorer(controls, compute, draw, variants_html, layout=widgets.VBox(rows))
     explorer.picker = rows[0] if examples else None

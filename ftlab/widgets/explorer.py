@@ -13,7 +13,8 @@ import base64
 import html
 import io
 
-from ftlab.widgets.presenter import readout_css
+from ftlab._report import plural  # noqa: F401  (the explorers import it from here)
+from ftlab.widgets.presenter import fit_description, readout_css
 
 
 class Explorer:
@@ -29,6 +30,7 @@ class Explorer:
         self.out = widgets.Output()
         self.result = None
         for control in self.controls.values():
+            fit_description(control)
             control.observe(self._on_change, names="value")
         top = layout if layout is not None else widgets.HBox(list(self.controls.values()))
         self.widget = widgets.VBox([top, self.readout, self.out])

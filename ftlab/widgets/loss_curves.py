@@ -1,6 +1,6 @@
 """Explorers for notebooks 03 and 04: replay a run step by step, and find where early stopping stops.
 
-Both follow ``ftlab.widgets.explorer.Explorer``: a pure function of the controls (``curve_at``,
+Both follow ``ftlab.widgets.explorer.Explorer``: a pure function of the controls (``replay_numbers``,
 ``run_early_stopping``), a draw function that moves the data of artists made once, and core
 ipywidgets wiring that works on ipywidgets 7.7.1 (Colab) and 8. On a slider step only the moving
 artists are redrawn onto a cached background (blitting, Agg) and the figure is shown as a PNG, so
@@ -16,11 +16,11 @@ Drive them from Python like a learner would::
 
 import io
 
-from ftlab.widgets.explorer import Explorer
-from ftlab.curves.diagnosis import curve_at
+from ftlab.widgets.explorer import Explorer, plural
+from ftlab.curves.replay import curve_at
 from ftlab.curves.early_stopping import FLAVORS
 from ftlab.curves.run_stopping import _RunFacts
-from ftlab.curves.plots import CurvePlot
+from ftlab.curves.plots import CurvePlot, recorded_span
 
 
 def _load(run):
@@ -83,18 +83,55 @@ class BlitExplorer(Explorer):
 # ----------------------------------------------------------------------------- replay
 
 
+def recording_note(span):
+    """What a recording that misses the start of its job holds, or ``None`` for a whole one.
+
+    >>> recording_note({"first": 1660, "last": 1665, "n_steps": 6, "partial": True, "events": True})
+    'this recording holds only steps 1660–1665 (6 step events); earlier steps were never fetched'
+    """
+    if not span or not span["partial"]:
+        return None
+    held = f"this recording holds only steps {span['first']}–{span['last']}"
+    if span["events"]:
+        return f"{held} ({plural(span['n_steps'], 'step event')}); earlier steps were never fetched"
+    return f"{held} ({plural(span['n_steps'], 'logged step')}); earlier steps are not in it"
+
+
+def replay_numbers(run, step, smoothing):
+    """:func:`~ftlab.curves.replay.curve_at` plus what the readout says beyond it: the last full
+    validation loss, where validation starts, and which steps the recording holds."""
+    r = curve_at(run, step, smoothing)
+    m = run.metrics
+    full = m["full_valid_loss"].loc[:step].dropna()
+    valid = m["valid_loss"].dropna()
+    r.update(full_valid_loss=float(full.iloc[-1]) if len(full) else None,
+             full_valid_step=int(full.index[-1]) if len(full) else None,
+             first_valid_step=int(valid.index[0]) if len(valid) else None,
+             span=recorded_span(run))
+    return r
+
+
 def _replay_text(r):
     def num(v, fmt=".3f"):
         return "-" if v is None else format(v, fmt)
 
     epoch = "" if r["epoch"] is None else f" | epoch {r['epoch']:.2f}"
-    text = (f"step {r['step']} of {r['last_step']}{epoch} | training loss {num(r['train_loss'])} "
-            f"(smoothed {num(r['train_smoothed'])}, perplexity {num(r['train_perplexity'], '.2f')})")
-    if r["valid_loss"] is None:
-        return text + " | validation loss: none recorded yet"
-    return (text + f" | validation loss {r['valid_loss']:.3f} at step {r['valid_step']} "
-            f"(perplexity {r['valid_perplexity']:.2f}) | best {r['best_valid']:.3f} "
-            f"at step {r['best_step']}")
+    parts = [f"step {r['step']} of {r['last_step']}{epoch} | training loss {num(r['train_loss'])} "
+             f"(smoothed {num(r['train_smoothed'])}, perplexity {num(r['train_perplexity'], '.2f')})"]
+    if r["valid_loss"] is not None:
+        parts.append(f"validation loss {r['valid_loss']:.3f} at step {r['valid_step']} "
+                     f"(perplexity {r['valid_perplexity']:.2f}) | best {r['best_valid']:.3f} "
+                     f"at step {r['best_step']}")
+    elif r.get("first_valid_step") is not None:
+        parts.append(f"validation loss: none recorded yet (first at step {r['first_valid_step']})")
+    elif r.get("full_valid_loss") is None and not (r.get("span") or {}).get("partial"):
+        parts.append("no validation loss in this recording")
+    if r.get("full_valid_loss") is not None:
+        parts.append(f"full validation loss {r['full_valid_loss']:.3f} at step {r['full_valid_step']}")
+    note = recording_note(r.get("span"))
+    if note:
+        parts.append(note)
+    return " | ".join(parts)
 
 
 def replay(run="patent-insights", *, smoothing=0.6, style=None, choices=None):
@@ -103,7 +140,9 @@ def replay(run="patent-insights", *, smoothing=0.6, style=None, choices=None):
     losses and perplexities. ``run`` is a :class:`ftlab.Run` or a shipped recording's name.
 
     ``.controls`` holds the ``run``, ``step`` and ``smoothing`` widgets, ``.play``/``.speed`` the
-    animation, ``.result`` the numbers of :func:`ftlab.curves.diagnosis.curve_at` at the current step.
+    animation, ``.result`` the numbers of :func:`replay_numbers` at the current step. The loss axis fits every
+    value the run recorded and stays put while it replays; a recording that misses the start of
+    its job (``patent-insights-last-events``) shows only its steps and says so.
     """
     import ipywidgets as widgets
     from matplotlib.figure import Figure
@@ -163,7 +202,7 @@ def replay(run="patent-insights", *, smoothing=0.6, style=None, choices=None):
     on_speed({"new": speed.value})
 
     def compute(run, step, smoothing):
-        return curve_at(state["run"], step, smoothing)
+        return replay_numbers(state["run"], step, smoothing)
 
     def draw(result):
         state["plot"].show_until(result["step"], smoothing=smoothing_slider.value)
@@ -184,13 +223,13 @@ def _stop_text(r):
     seq = r.sequence
     head = f"{seq.flavor} rule: "
     if r.stop_step is None:
-        head += f"never stops, trains all {r.last_step} steps"
+        head += f"never stops, trains all {plural(r.last_step, 'step')}"
     else:
         share = r.steps_saved / r.last_step
-        head += (f"stops at step {r.stop_step} ({seq.reason}), saving {r.steps_saved} of "
-                 f"{r.last_step} steps = {share:.0%}")
+        head += (f"stops at step {r.stop_step} ({seq.reason}), saving {r.steps_saved:,} of "
+                 f"{plural(r.last_step, 'step')} = {share:.0%}")
         if r.tokens_saved:
-            head += f" and {r.tokens_saved:,.0f} tokens"
+            head += f" and {plural(round(r.tokens_saved), 'token')}"
     if r.best_step is None:
         return head
     ckpt = (f"step {r.checkpoint_step}" if r.checkpoint_step is not None

@@ -84,10 +84,14 @@ def _figure(ncols, width=10.0, height=3.6):
 
 
 def _bars(ax, vocab_size, highlight=0):
+    from ftlab.curves.plots import integer_ticks
+
     bars = ax.bar(range(vocab_size), np.zeros(vocab_size), color="#9aa5b1")
     bars[highlight].set_color("#1f77b4")
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("token (blue: the correct one)")
+    ax.set_xlim(-0.6, vocab_size - 0.4)  # only the tokens there are: no tick at -2 or 22.5
+    integer_ticks(ax.xaxis)  # token numbers are whole: never "2.5"
+    ax.set_xlabel("token number (blue: the correct one)")
     ax.set_ylabel("probability")
     return bars
 
@@ -149,7 +153,7 @@ def loss_perplexity_explorer(vocab_size=50):
     ax.axhline(vocab_size, color="gray", ls="--", lw=1)
     ax.text(0.02, vocab_size, f" uniform guess over V = {vocab_size}", va="bottom", color="gray")
     (point,) = ax.plot([], [], "o", color="#d62728", ms=10)
-    ax.set(xlabel="loss L (nats)", ylabel="perplexity e^L", xlim=(0, top), yscale="log",
+    ax.set(xlabel="loss L (nats)", ylabel="perplexity e^L (log scale)", xlim=(0, top), yscale="log",
            title="loss and perplexity are the same information")
 
     def draw(r):

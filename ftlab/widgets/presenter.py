@@ -8,6 +8,9 @@ from ftlab.curves.style import is_on, scale
 
 # Replay speed (milliseconds per frame of the Play button): a class needs time to see each step.
 REPLAY_INTERVAL_MS = {False: 60, True: 250}
+# Characters of a control's label that fit ipywidgets' default label width (80 px, 7 and 8);
+# longer ones are cut ("temperat…") unless the label is widened to its text.
+DESCRIPTION_FITS = 8
 
 
 def readout_css():
@@ -27,3 +30,14 @@ def slider_layout():
 def replay_interval_ms():
     """Milliseconds per frame for Play buttons: slower in instructor mode."""
     return REPLAY_INTERVAL_MS[is_on()]
+
+
+def fit_description(control):
+    """Widen ``control``'s label to its text when the default width would cut it (a checkbox's
+    label sits beside the box and is never cut). Works on ipywidgets 7 and 8; returns the control."""
+    text = getattr(control, "description", "") or ""
+    style = getattr(control, "style", None)
+    if (len(text) > DESCRIPTION_FITS and hasattr(style, "description_width")
+            and type(control).__name__ != "Checkbox"):
+        style.description_width = "initial"
+    return control

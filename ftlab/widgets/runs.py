@@ -20,7 +20,8 @@ def polling_explorer(run="marv", *, page_size=20, every=30):
     import ipywidgets as widgets
     from matplotlib.figure import Figure
 
-    from ftlab.widgets.explorer import Explorer
+    from ftlab.curves.plots import integer_ticks
+    from ftlab.widgets.explorer import Explorer, plural
     from ftlab.runs.run import Run
 
     if not isinstance(run, Run):
@@ -35,8 +36,9 @@ def polling_explorer(run="marv", *, page_size=20, every=30):
     ax.plot(loss.index, loss.to_numpy(), color="0.75", lw=1.2, label="every step of the job")
     (seen_dots,) = ax.plot([], [], "o", ms=4, color="#1f77b4", label="printed by the loop")
     (lost_marks,) = ax.plot([], [], "x", ms=7, color="#d62728", label="lost (older than the page)")
-    ax.set(xlabel="step", ylabel="training loss", xlim=(0, last + 1),
+    ax.set(xlabel="step", ylabel="training loss (nats per token)", xlim=(0, last + 1),
            title=f"{run.name}: what a polling loop sees of list_events")
+    integer_ticks(ax.xaxis)
     ax.legend(loc="upper right", fontsize=9)
 
     def compute(page_size, every, paginate):
@@ -47,8 +49,10 @@ def polling_explorer(run="marv", *, page_size=20, every=30):
         seen_dots.set_data(seen, loss.reindex(seen).to_numpy())
         lost_marks.set_data(lost, loss.reindex(lost).to_numpy())
         how = "following every page" if r["paginate"] else "newest page only"
-        return (f"poll every {r['every']} steps, {r['page_size']} events per call, {how}: "
-                f"{r['calls']} calls, {r['lost']} of {len(r['steps'])} step events lost")
+        every = "poll every step" if r["every"] == 1 else f"poll every {r['every']} steps"
+        return (f"{every}, {plural(r['page_size'], 'event')} per call, {how}: "
+                f"{plural(r['calls'], 'call')}, {r['lost']:,} of {plural(len(r['steps']), 'step event')} "
+                "lost")
 
     controls = {
         "page_size": widgets.IntSlider(value=page_size, min=1, max=50, description="page size"),

@@ -77,7 +77,10 @@ def sampling_explorer(model, prompt, *, n_show=20, n_samples=3, max_tokens=60):
     bars = ax.bar(x, first["probs"][first["shown"]], color="#1f77b4", width=0.5,
                   label="sampled from")
     ax.set_xticks(x, [token_label(i) for i in first["shown"]], fontsize=9)
-    ax.set(ylim=(0, 1.02), ylabel="probability",
+    for name in ax.get_xticklabels():
+        if len(name.get_text()) > 3:  # "<|assistant|>" would run into its neighbours: slant it
+            name.set(rotation=30, ha="right", rotation_mode="anchor")
+    ax.set(ylim=(0, 1.02), ylabel="probability", xlabel=f"next character (the {len(x)} most likely)",
            title=f"next character after {_short(prompt)!r}")
     ax.legend(loc="upper right")
     ax_text.axis("off")

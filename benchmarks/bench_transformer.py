@@ -1,0 +1,197 @@
+"""How fast is the tiny transformer, and does fine-tuning it do the job?
+
+    python benchmarks/bench_transformer.py
+
+1. **Training FLOP rate.** A training step (forward, hand-written backward, clipping, Adam) on a
+   batch of 4 chat examples does a known list of matrix products: per layer the q/k/v, output
+   and two feed-forward projections, the attention scores and their mix, then the output layer
+   and the embedding lookup, each once forward and twice backward. Their FLOPs are the useful
+   work. The baseline is numpy doing just those products on arrays of the same shapes, measured
+   side by side in the same run with the same BLAS setting (one thread, as fine-tuning uses).
+   baseline-time / step-time is the share of numpy's matmul FLOP rate the whole step achieves
+   (target: at least 30%). Both sides count their fastest of many interleaved calls.
+2. **Fine-tuning**: wall time of the default ``finetune`` on the tickets and Marv data, the
+   routing accuracy on unseen tickets (greedy reply == label, 3 seeds), and Marv's loss on
+   held-out replies before and after.
+3. **Generation**: characters per second with the key/value cache, and without it (a full
+   forward pass per character), and the time to load the shipped weights.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import ftlab  # noqa: E402
+from ftlab._data import data_dir  # noqa: E402
+from ftlab.tinylm.model import load_pretrained_transformer  # noqa: E402
+from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread  # noqa: E402
+from ftlab.tinylm.text import PAD, decode, encode  # noqa: E402
+from ftlab.tinylm.training import _Examples  # noqa: E402
+
+CHAT = data_dir() / "chat"
+
+
+def best_time(fn, repeats=10):
+    """Fastest of several calls: on a shared machine the least-disturbed measurement."""
+    fn()  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def step_matmuls(b, t, c):
+    """(left shape, right shape) of every matrix product of one training step."""
+    n, d, v, h = b * t, c.width, c.vocab_size, c.n_heads
+    heads_t, heads_tt = (b, h, t, d // h), (b, h, t, t)
+    keys_t = (b, h, d // h, t)
+    per_layer = [
+        ((n, d), (d, 3 * d)), (heads_t, keys_t), (heads_tt, heads_t), ((n, d), (d, d)),
+        ((n, d), (d, 4 * d)), ((n, 4 * d), (4 * d, d)),                          # forward
+        ((n, d), (d, 4 * d)), ((4 * d, n), (n, d)), ((n, 4 * d), (4 * d, d)), ((d, n), (n, 4 * d)),
+        ((n, d), (d, d)), ((d, n), (n, d)),                                        # mlp, Wo
+        (heads_tt, heads_t), (heads_t, keys_t), (heads_tt, heads_t), (heads_tt, heads_t),
+        ((n, 3 * d), (3 * d, d)), ((d, n), (n, 3 * d)),                            # attention, qkv
+    ]
+    head = [((n, d), (d, v)), ((v, n), (n, d)), ((n, v), (v, d)), ((v, n), (n, d))]
+    return per_layer * c.n_layers + head
+
+
+def flops(shapes):
+    return sum(2 * np.prod(left) * right[-1] for left, right in shapes)
+
+
+def flop_share(model, records, label):
+    examples = _Examples.of(records, model.config.context_size, label, sequences=True)
+    tokens, targets = examples.batch(range(4))  # one batch of 4 examples, as fine-tuning uses
+    shapes = step_matmuls(*tokens.shape, model.config)
+    rng = np.random.default_rng(0)
+    arrays = [(rng.standard_normal(a, dtype=np.float32), rng.standard_normal(b, dtype=np.float32))
+              for a, b in shapes]
+
+    def matmuls_alone():
+        for left, right in arrays:
+            left @ right
+
+    work = model.copy()
+    opt = Adam(work.params, lr=1e-5)
+
+    def train_step():
+        _, grads, _ = work.loss_and_grads(tokens, targets)
+        clip_gradients(grads, 1.0)
+        opt.step(work.params, grads)
+
+    with one_blas_thread():
+        step_times, mm_times = [], []
+        for _ in range(5):  # interleave, so load from other processes hits both alike
+            mm_times.append(best_time(matmuls_alone))
+            step_times.append(best_time(train_step))
+    mm, step, work_flops = min(mm_times), min(step_times), flops(shapes)
+    print(f"{label}: batch of 4 examples padded to {tokens.shape[1]} positions, "
+          f"{work_flops / 1e9:.2f} GFLOP of matrix products per step")
+    print(f"  numpy matmuls alone (baseline): {mm * 1e3:7.1f} ms = "
+          f"{work_flops / mm / 1e9:.1f} GFLOP/s")
+    print(f"  full training step:             {step * 1e3:7.1f} ms = "
+          f"{work_flops / step / 1e9:.1f} GFLOP/s")
+    print(f"  the step achieves {mm / step:.0%} of numpy's matmul FLOP rate at these shapes "
+          f"(target >= 30%; best of 5 x 10 runs each, one BLAS thread)")
+
+
+def routing_accuracy(model, records):
+    """Share of records whose greedy reply, stripped, equals the reference label."""
+    hits = 0
+    for record in records:
+        label = record["messages"][-1]["content"].strip()
+        reply = model.generate(record["messages"][:-1], temperature=0, max_tokens=16)
+        hits += reply.strip() == label
+    return hits / len(records)
+
+
+def tickets_test_set():
+    path = CHAT / "tickets_test.jsonl"
+    if path.exists():
+        return ftlab.read_chat_jsonl(path), path.name
+    return ftlab.read_chat_jsonl(CHAT / "tickets_valid.jsonl"), "tickets_valid.jsonl (no test file)"
+
+
+def finetuning(base):
+    train = ftlab.read_chat_jsonl(CHAT / "tickets_train.jsonl")
+    valid = ftlab.read_chat_jsonl(CHAT / "tickets_valid.jsonl")
+    test, test_name = tickets_test_set()
+    print(f"\nfine-tuning with the defaults {type(base).finetune_defaults} "
+          f"(base learning rate {type(base).base_learning_rate:g}):")
+    print(f"  tickets, before fine-tuning: routing {routing_accuracy(base, test):.0%} "
+          f"on {len(test)} unseen messages of {test_name}")
+    accuracies = []
+    for seed in (0, 1, 2):
+        model = base.copy()
+        start = time.perf_counter()
+        run = model.finetune(train, valid, seed=seed, progress=False)
+        wall = time.perf_counter() - start
+        accuracies.append(routing_accuracy(model, test))
+        print(f"  tickets, seed {seed}: {run.meta['total_steps']} steps in {wall:.1f} s; "
+              f"routing {accuracies[-1]:.0%} of {len(test)} unseen messages "
+              f"({test_name}); full valid loss "
+              f"{run.metrics['full_valid_loss'].dropna().iloc[-1]:.3f}")
+    print(f"  tickets: mean routing accuracy over 3 seeds {np.mean(accuracies):.1%} "
+          f"(target >= 80%)")
+
+    marv_train = ftlab.read_chat_jsonl(CHAT / "marv_train.jsonl")
+    marv_valid = ftlab.read_chat_jsonl(CHAT / "marv_valid.jsonl")
+    neutral_path = CHAT / "marv_neutral.jsonl"
+    neutral = ftlab.read_chat_jsonl(neutral_path) if neutral_path.exists() else None
+    model = base.copy()
+    start = time.perf_counter()
+    run = model.finetune(marv_train, marv_valid, seed=0, progress=False)
+    wall = time.perf_counter() - start
+    print(f"  marv: {run.meta['total_steps']} steps in {wall:.1f} s")
+    for name, m in (("before", base), ("after", model)):
+        line = f"  marv {name:6s}: loss on held-out Marv replies {m.evaluate(marv_valid)['loss']:.3f}"
+        if neutral is not None:
+            line += f", on plain replies to the same questions {m.evaluate(neutral)['loss']:.3f}"
+        print(line)
+    question = marv_valid[0]["messages"][:-1]
+    print(f"  marv, asked {question[-1]['content']!r}: "
+          f"{model.generate(question, temperature=0, max_tokens=160)!r}")
+
+
+def generation(model):
+    prompt, n = "The value of", 200
+
+    def cached():
+        return model.generate(prompt, max_tokens=n, temperature=0)
+
+    def uncached():
+        tokens = [PAD, *encode(prompt)]
+        with one_blas_thread():
+            for _ in range(n):
+                logits, _ = model.forward(np.array(tokens[-model.config.context_size:])[None])
+                tokens.append(int(logits[0, -1].argmax()))
+        return decode(tokens[-n:])
+
+    with_cache = best_time(cached, repeats=3)
+    without = best_time(uncached, repeats=1)
+    assert cached() == uncached(), "the cache changed the greedy text"
+    print(f"\ngeneration: {n / with_cache:.0f} characters/s with the key/value cache, "
+          f"{n / without:.0f} characters/s re-reading the sequence each time "
+          f"({without / with_cache:.1f}x); the same {n} greedy characters")
+
+
+def main():
+    start = time.perf_counter()
+    model = load_pretrained_transformer()
+    load = time.perf_counter() - start
+    print(f"model {model}\nloading the shipped weights (sha256 checked): {load * 1e3:.0f} ms\n")
+    flop_share(model, ftlab.read_chat_jsonl(CHAT / "tickets_train.jsonl"), "tickets")
+    flop_share(model, ftlab.read_chat_jsonl(CHAT / "marv_train.jsonl"), "marv")
+    generation(model)
+    finetuning(model)
+
+
+if __name__ == "__main__":
+    main()
