@@ -87,9 +87,12 @@ _EXPORTS = {
     "compare_chat": "hosted",
     "task_accuracy": "hosted",
     "mean_token_accuracy": "hosted",
+    "prompt_baseline": "hosted",
+    "read_preference_jsonl": "chat",
     # explorers (all of them: ftlab.widgets)
     "polling_explorer": "widgets",
     "training_lab": "widgets",
+    "feedback_loop": "widgets",
     # self-check exercises
     "data_dir": "_data",
     "wilson_interval": "_report",

@@ -33,6 +33,8 @@ _EXPORTS = {
     "TaskAccuracy": "labels",
     "ticket_variant": "variants",
     "ticket_variants": "variants",
+    "read_preference_jsonl": "preference",
+    "examples_from_corrections": "corrections",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -147,7 +147,8 @@ def training_lab(lab=None, *, n_epochs=3, learning_rate_multiplier=1.0, batch_si
         ax_loss.legend(loc="upper right", fontsize="small")
         ax_acc.set(xlabel="setting, in the order tried", ylabel="task accuracy on unseen tickets",
                    ylim=(0, 1), xlim=(0.5, len(result["all"]) + 0.5), title="accuracy with 95% interval")
-        ax_acc.xaxis.get_major_locator().set_params(integer=True)
+        for ax in (ax_loss, ax_acc):
+            ax.xaxis.get_major_locator().set_params(integer=True)  # epochs and settings are whole
         ax_acc.legend(loc="lower right", fontsize="small")
         fig.tight_layout()
         return _lab_text(current)
