@@ -96,6 +96,8 @@ _EXPORTS = {
     # self-check exercises
     "data_dir": "_data",
     "wilson_interval": "_report",
+    "t_quantile": "_report",
+    "paired_interval": "_report",
     "check": "course",
     "solution": "course",
     "exercises": "course",

@@ -95,13 +95,10 @@ def test_task_accuracy_is_the_scorer_on_the_models_replies():
 
 
 def test_the_old_homes_re_export_the_same_objects():
-    from ftlab.augment import paired
     from ftlab.hosted import accuracy
 
     assert accuracy.TaskAccuracy is TaskAccuracy and accuracy.normalize_label is normalize_label
     assert ftlab.hosted.TaskAccuracy is TaskAccuracy and ftlab.chat.score_labels is score_labels
-    assert paired.paired_interval is paired_interval and paired.PairedInterval is PairedInterval
-    assert paired.two_way_bootstrap is two_way_bootstrap
 
 
 def test_the_augmentation_experiment_has_no_copy_of_the_rule():

@@ -136,7 +136,7 @@ add(
     hint="Which pair of arms differs only in the wording of the extra examples? Then: does its "
          "interval include 0, and what does an interval that includes 0 allow?",
     worked="""
-from ftlab.augment.paired import t_quantile   # Student's t quantiles, numpy only
+t_quantile = ftlab.t_quantile   # Student's t quantiles, numpy only
 
 table = pd.read_csv(ftlab.data_dir() / "experiments" / "augment_tickets.csv")
 acc = table.pivot(index="seed", columns="arm", values="test_accuracy")
