@@ -20,7 +20,6 @@ Use ``load_pretrained()`` for a model that already knows English spelling, ``mod
 (see ``ftlab.tinylm.training``) to teach it a chat task, and ``model.generate(...)`` to talk to it.
 """
 
-import copy as _copy
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,11 +28,12 @@ import numpy as np
 
 from ftlab import sampling
 from ftlab.losses import cross_entropy
+from ftlab.tinylm.chatmodel import ChatModel
 from ftlab.tinylm.files import (FORMAT_VERSION, architecture_of, check_shapes,  # noqa: F401
                                 read_model, save_model, weights_hash)
 from ftlab.tinylm.optim import one_blas_thread
 from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB_SIZE, contexts, decode, encode,
-                               render_chat, render_prompt, token_label)
+                               render_chat, render_prompt)
 
 PRETRAINED_NAME = "tinylm-char-v1"  # the MLP's shipped weights
 TRANSFORMER_NAME = "tinylm-attn-v1"  # the transformer's shipped weights
@@ -54,7 +54,7 @@ class Config:
 # ----------------------------------------------------------------------------- model
 
 
-class TinyLM:
+class TinyLM(ChatModel):
     """A Bengio-style MLP language model over characters. ``params`` maps names to arrays."""
 
     def __init__(self, config=None, *, seed=0, dtype=np.float32):
@@ -82,18 +82,6 @@ class TinyLM:
         c = self.config
         return (f"TinyLM(context={c.context_size} chars, embedding={c.embedding_size}, "
                 f"hidden={c.hidden_size}, vocab={c.vocab_size}, parameters={self.n_params:,})")
-
-    @property
-    def n_params(self):
-        return sum(p.size for p in self.params.values())
-
-    def copy(self):
-        """An independent copy: fine-tune it without touching this model's weights."""
-        twin = _copy.copy(self)
-        twin.params = {k: v.copy() for k, v in self.params.items()}
-        twin.checkpoints = list(self.checkpoints)
-        twin.info = _copy.deepcopy(self.info)
-        return twin
 
     # ------------------------------------------------------------------------- forward/backward
 
@@ -157,19 +145,6 @@ class TinyLM:
         ctx = contexts(np.append(tokens, 0), self.config.context_size)[-1:]
         return self.forward(ctx)[0][0].astype(np.float64)
 
-    def next_token_distribution(self, prompt, reply_so_far="", *, temperature=1.0, top_p=1.0,
-                                top_k=None):
-        """Probability of each next token as a pandas Series, most likely first.
-
-        The index holds readable labels ('␣' for space, '⏎' for newline, '<|end|>').
-        """
-        import pandas as pd
-
-        probs = sampling.filtered_distribution(self.next_token_logits(prompt, reply_so_far),
-                                               temperature, top_p, top_k)
-        order = np.argsort(-probs, kind="stable")
-        return pd.Series(probs[order], index=[token_label(i) for i in order], name="probability")
-
     def generate(self, prompt, *, max_tokens=200, temperature=1.0, top_p=1.0, top_k=None,
                  seed=0, details=False):
         """Continue ``prompt`` (text) or answer a chat (messages list or record).
@@ -227,16 +202,6 @@ class TinyLM:
         loss = total / len(targets)
         return {"loss": loss, "perplexity": math.exp(loss),
                 "token_accuracy": hits / len(targets), "n_tokens": int(len(targets))}
-
-    def perplexity(self, data):
-        """e^(mean cross-entropy) on text (every character) or chat records (assistant tokens)."""
-        return self.evaluate(data)["perplexity"]
-
-    def finetune(self, train, valid=None, **kwargs):
-        """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``."""
-        from ftlab.tinylm.training import finetune
-
-        return finetune(self, train, valid, **kwargs)
 
     # ------------------------------------------------------------------------- files
 

@@ -20,7 +20,6 @@ character costs one position's work, not the whole sequence's.
 True
 """
 
-import copy as _copy
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,12 +29,13 @@ import numpy as np
 from ftlab import sampling
 from ftlab.losses import cross_entropy
 from ftlab.tinylm.attention import block, block_backward, layer_norm, layer_norm_backward
+from ftlab.tinylm.chatmodel import ChatModel
 from ftlab.tinylm.decoding import generate_tokens
 from ftlab.tinylm.files import check_shapes, save_model
 from ftlab.tinylm.optim import one_blas_thread
 from ftlab.tinylm.sequences import length_batches, shift, text_sequence, windows
 from ftlab.tinylm.text import (IGNORE_INDEX, PAD, VOCAB_SIZE, decode, encode, render_chat,
-                               render_prompt, token_label)
+                               render_prompt)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class TransformerConfig:
             raise ValueError(f"vocab_size must be {VOCAB_SIZE} (the character vocabulary)")
 
 
-class TinyTransformer:
+class TinyTransformer(ChatModel):
     """A decoder-only transformer over characters. ``params`` maps names to arrays.
 
     It offers what ``TinyLM`` offers (``forward``, ``loss_and_grads``, ``generate``,
@@ -91,18 +91,6 @@ class TinyTransformer:
         return (f"TinyTransformer(context={c.context_size} chars, width={c.width}, "
                 f"layers={c.n_layers}, heads={c.n_heads}, vocab={c.vocab_size}, "
                 f"parameters={self.n_params:,})")
-
-    @property
-    def n_params(self):
-        return sum(p.size for p in self.params.values())
-
-    def copy(self):
-        """An independent copy: fine-tune it without touching this model's weights."""
-        twin = _copy.copy(self)
-        twin.params = {k: v.copy() for k, v in self.params.items()}
-        twin.checkpoints = list(self.checkpoints)
-        twin.info = _copy.deepcopy(self.info)
-        return twin
 
     # ------------------------------------------------------------------------- forward/backward
 
@@ -188,19 +176,6 @@ class TinyTransformer:
             logits, _ = self.forward(tokens[-self.config.context_size:][None])
         return logits[0, -1].astype(np.float64)
 
-    def next_token_distribution(self, prompt, reply_so_far="", *, temperature=1.0, top_p=1.0,
-                                top_k=None):
-        """Probability of each next token as a pandas Series, most likely first.
-
-        The index holds readable labels ('␣' for space, '⏎' for newline, '<|end|>').
-        """
-        import pandas as pd
-
-        probs = sampling.filtered_distribution(self.next_token_logits(prompt, reply_so_far),
-                                               temperature, top_p, top_k)
-        order = np.argsort(-probs, kind="stable")
-        return pd.Series(probs[order], index=[token_label(i) for i in order], name="probability")
-
     def generate(self, prompt, *, max_tokens=200, temperature=1.0, top_p=1.0, top_k=None,
                  seed=0, details=False):
         """Continue ``prompt`` (text) or answer a chat (messages list or record).
@@ -250,19 +225,6 @@ class TinyTransformer:
         loss = total / n
         return {"loss": loss, "perplexity": math.exp(loss), "token_accuracy": hits / n,
                 "n_tokens": n}
-
-    def perplexity(self, data):
-        """e^(mean cross-entropy) on text (every character) or chat records (assistant tokens)."""
-        return self.evaluate(data)["perplexity"]
-
-    def finetune(self, train, valid=None, **kwargs):
-        """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``.
-
-        Hyperparameters left out take this model's ``finetune_defaults``.
-        """
-        from ftlab.tinylm.training import finetune
-
-        return finetune(self, train, valid, **kwargs)
 
     # ------------------------------------------------------------------------- files
 
