@@ -8,8 +8,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from ftlab.chat.corrections import examples_from_corrections, normalize_reply, training_labels
+from ftlab.chat.corrections import examples_from_corrections, training_labels
 from ftlab.chat.duplicates import find_duplicates, normalize
+from ftlab.chat.labels import normalize_label
 from ftlab.chat.files import read_chat_jsonl
 from ftlab.chat.validate import validate_chat
 from ftlab.widgets.feedback import FeedbackLoop, feedback_loop
@@ -177,7 +178,7 @@ def test_round_1_shows_a_reply_a_checkbox_and_an_empty_correction_per_message(re
 def test_recorded_feedback_flags_exactly_the_replies_the_reviewer_disagrees_with(recorded):
     loop = recorded.loop
     truth = loop.recorded()
-    wrong = [normalize_reply(a) != normalize_reply(b) for a, b in zip(loop.round_1.replies, truth)]
+    wrong = [normalize_label(a) != normalize_label(b) for a, b in zip(loop.round_1.replies, truth)]
     assert [box.value for box in recorded.wrong] == wrong and any(wrong)
     assert [text.value for text in recorded.correction] == [t if w else "" for t, w in zip(truth, wrong)]
     recorded.use_recorded_feedback()                    # again: the same flags, and its note

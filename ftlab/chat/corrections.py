@@ -31,11 +31,11 @@ instead of adding one that contradicts it
 """
 
 import html
-import unicodedata
 from dataclasses import dataclass, field
 
 from ftlab._report import plural
 from ftlab.chat.duplicates import find_duplicates, minhash_signatures
+from ftlab.chat.labels import normalize_label
 from ftlab.chat.messages import content_text
 
 THRESHOLD = 0.5
@@ -44,21 +44,9 @@ THRESHOLD = 0.5
 # ----------------------------------------------------------------------------- labels
 
 
-def normalize_reply(text):
-    """A reply as a label: surrounding spaces and trailing punctuation stripped, lower case.
-
-    >>> normalize_reply("  Shipping!\\n"), normalize_reply("billing team")
-    ('shipping', 'billing team')
-    """
-    text = str(text).strip().lower()
-    while text and (unicodedata.category(text[-1]).startswith("P") or text[-1].isspace()):
-        text = text[:-1]
-    return text
-
-
 def training_labels(train):
     """The distinct last assistant replies of ``train``, normalised and sorted: a classifier's labels."""
-    return sorted({normalize_reply(reply) for reply in map(_reply_of, train) if reply})
+    return sorted({normalize_label(reply) for reply in map(_reply_of, train) if reply})
 
 
 def _reply_of(record):
@@ -257,7 +245,7 @@ def _judge(k, neighbours, accepted_positions, label):
             records = neighbours.records("train")
             theirs = _reply_of(records[i])
             where = _where(records, i, "training")
-            if normalize_reply(theirs) == normalize_reply(label):
+            if normalize_label(theirs) == normalize_label(label):
                 return "duplicate_of_training", (f"duplicate: {_likeness(similarity, exact)} {where},"
                                                  f" with the same reply {theirs!r}; adding it only "
                                                  "weights that example twice")
@@ -292,20 +280,20 @@ def examples_from_corrections(corrections, train, *, valid=None, test=None, labe
     train = train if isinstance(train, list) else list(train)
     pairs = _pairs(corrections)
     system = system if system is not None else training_system_prompt(train)
-    allowed = None if labels is None else {normalize_reply(label): label for label in labels}
+    allowed = None if labels is None else {normalize_label(label): label for label in labels}
     examples = [_example(system, message, reply) for message, reply in pairs]
     refused, candidates = {}, []  # candidates: (correction index, example) that passed 1 and 2
     invalid = _invalid(examples) if examples else {}
     for i, ((message, reply), example) in enumerate(zip(pairs, examples)):
         if i in invalid:
             refused[i] = Refusal(i, message, reply, "invalid", invalid[i])
-        elif allowed is not None and normalize_reply(reply) not in allowed:
+        elif allowed is not None and normalize_label(reply) not in allowed:
             refused[i] = Refusal(i, message, reply, "not_a_label",
                                  f"{reply!r} is not a label; reply with one of "
                                  f"{', '.join(sorted(allowed))}")
         else:
             if allowed is not None:
-                example["messages"][-1]["content"] = allowed[normalize_reply(reply)]
+                example["messages"][-1]["content"] = allowed[normalize_label(reply)]
             candidates.append((i, example))
     sets = [(name, records if isinstance(records, list) else list(records))
             for name, records in [("train", train), ("validation", valid or []), ("test", test or [])]]

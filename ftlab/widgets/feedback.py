@@ -19,9 +19,10 @@ import html
 import math
 from dataclasses import dataclass
 
-from ftlab.chat.corrections import (examples_from_corrections, normalize_reply, training_labels,
+from ftlab.chat.corrections import (examples_from_corrections, training_labels,
                                     training_system_prompt)
 from ftlab.chat.duplicates import normalize
+from ftlab.chat.labels import normalize_label
 from ftlab.chat.messages import content_text
 from ftlab.widgets.explorer import plural
 from ftlab.widgets.presenter import readout_css
@@ -130,7 +131,7 @@ def _new_changes(first, second, checked, rows, messages):
         right = example["messages"][-1]["content"]
         out.append({"message": messages[i], "correction": right, "round_1": first.replies[i],
                     "round_2": second.replies[i],
-                    "learnt": normalize_reply(second.replies[i]) == normalize_reply(right)})
+                    "learnt": normalize_label(second.replies[i]) == normalize_label(right)})
     table = pd.DataFrame(out, columns=["message", "correction", "round_1", "round_2", "learnt"])
     learnt = table.pop("learnt").astype(bool)  # bool even when empty: a mask, not column names
     return table[learnt], table[~learnt]
@@ -358,7 +359,7 @@ class FeedbackExplorer:
             if right is None:
                 missing += 1
                 continue
-            wrong = normalize_reply(reply) != normalize_reply(right)
+            wrong = normalize_label(reply) != normalize_label(right)
             text.value = right if wrong else ""
             box.value = wrong
         note = f"; {plural(missing, 'message')} had no recorded feedback" if missing else ""
