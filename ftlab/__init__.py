@@ -88,6 +88,7 @@ _EXPORTS = {
     "task_accuracy": "hosted",
     "mean_token_accuracy": "hosted",
     "prompt_baseline": "hosted",
+    "few_shot_prompt": "hosted",
     "read_preference_jsonl": "chat",
     # explorers (all of them: ftlab.widgets)
     "polling_explorer": "widgets",
@@ -98,6 +99,7 @@ _EXPORTS = {
     "wilson_interval": "_report",
     "t_quantile": "_report",
     "paired_interval": "_report",
+    "accuracy_interval": "_report",
     "check": "course",
     "solution": "course",
     "exercises": "course",

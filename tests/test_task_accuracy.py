@@ -375,6 +375,27 @@ def test_the_test_set_is_unseen():
     assert ftlab.find_duplicates(records, threshold=0.5, roles=("user",), progress=False).groups == []
 
 
+def test_more_training_tickets_are_clean_balanced_and_far_from_every_held_out_message():
+    more = _read("tickets_more.jsonl")
+    assert ftlab.validate_chat(CHAT / "tickets_more.jsonl").ok
+    assert {r["messages"][0]["content"] for r in more} == {
+        r["messages"][0]["content"] for r in _read("tickets_train.jsonl")}
+    counts = Counter(r["messages"][2]["content"] for r in more)
+    assert set(counts) == LABELS and min(counts.values()) >= 90, counts
+    messages = [r["messages"][1]["content"] for r in more]
+    assert len({_key(m) for m in messages}) == len(messages)  # no repeats
+    held_out = [r["messages"][1]["content"] for name in (
+        "tickets_train.jsonl", "tickets_valid.jsonl", "tickets_test.jsonl",
+        "tickets_new_messages.jsonl") for r in _read(name)]
+    held_out += [r["message"] for r in _read("tickets_feedback.jsonl")]
+    for m in messages:
+        overlap = max(len(_words(m) & _words(h)) / len(_words(m) | _words(h)) for h in held_out)
+        assert overlap < 0.5, m
+    records = more + _read("tickets_valid.jsonl") + _read("tickets_test.jsonl")
+    groups = ftlab.find_duplicates(records, threshold=0.5, roles=("user",), progress=False).groups
+    assert all(max(group) < len(more) for group in groups)  # near pairs stay inside the file
+
+
 def test_the_test_set_scores_as_documented():
     acc = task_accuracy(lambda m: "Billing", TEST_FILE, progress=False)
     assert repr(acc) == "accuracy 0.25 (95% CI 0.17–0.35) on 88 examples; majority 0.25, chance 0.25"

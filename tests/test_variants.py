@@ -26,6 +26,7 @@ def tickets():
 
 @pytest.fixture(scope="module")
 def tool():
+    sys.path.insert(0, str(TOOL.parent))  # the tools' shared _experiments module
     spec = importlib.util.spec_from_file_location("run_rounds_experiment", TOOL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -143,11 +144,12 @@ def test_records_that_are_not_tickets_are_refused():
 # ----------------------------------------------------------------------------- the shipped results
 
 
-def test_the_shipped_results_cover_every_variant_with_ten_seeds_or_more(tool):
+def test_the_shipped_results_cover_every_variant_with_five_seeds_or_more(tool):
     c = read_comparison(RESULTS_FILE)
     t = c.table
     assert list(t.columns) == [*tool.SETTINGS, *tool.RESULTS, *tool.TIMES]
-    assert (t.experiment == tool.EXPERIMENT).all() and len(c.seeds) >= 10
+    assert (t.experiment == tool.EXPERIMENT).all() and len(c.seeds) >= 5
+    assert (t.model == tool.MODEL).all()  # the transformer: it reads the whole conversation
     assert sorted(c.set_names) == sorted(variant_name(i, m) for i in INSTRUCTIONS for m in METADATA)
     assert len(t) == len(c.seeds) * len(c.set_names)
     n_test = len(read_chat_jsonl(DATA / t.test_file[0]))
@@ -159,7 +161,7 @@ def test_a_shipped_row_reproduces_exactly(tool):
     fails after a change to the model, the training code or the variants, the shipped file is out
     of date: run `python tools/run_rounds_experiment.py --overwrite`."""
     t = read_comparison(RESULTS_FILE).table
-    row = t[(t.set == "precise/page+queue") & (t.seed == t.seed.max())].iloc[0].to_dict()
+    row = t[(t.set == "none/page+queue") & (t.seed == t.seed.max())].iloc[0].to_dict()  # quick to re-run
     again = tool.rerun_row(row)
     for column in (*tool.SETTINGS, *tool.RESULTS):
         if column in ("ftlab_version", "numpy_version"):

@@ -11,43 +11,29 @@ weights hash and the versions, so ``tests/test_augment_experiment.py`` can re-ru
 that it comes out the same. The notebook reads the file; it does not re-run the experiment.
 """
 
-import os
+import _experiments  # first: one BLAS thread before numpy loads (see it)
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: sums in a fixed order
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+import sys
+import time
+from pathlib import Path
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+from ftlab.augment.experiment import RESULTS_NAME, augmentation_experiment
+from ftlab.chat.files import read_chat_jsonl
+from ftlab.tinylm.model import DEFAULT_PRETRAINED, load_pretrained
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from ftlab.augment.experiment import RESULTS_NAME, augmentation_experiment  # noqa: E402
-from ftlab.chat.files import read_chat_jsonl  # noqa: E402
-from ftlab.tinylm.model import DEFAULT_PRETRAINED, load_pretrained  # noqa: E402
+ROOT = _experiments.ROOT
 
 DEFAULT_OUT = ROOT / "data" / "experiments" / RESULTS_NAME
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = _experiments.parser(__doc__, DEFAULT_OUT, seeds=30)
     ap.add_argument("--model", default=DEFAULT_PRETRAINED,
                     help=f"a shipped tiny model's name (default {DEFAULT_PRETRAINED})")
-    ap.add_argument("--seeds", type=int, default=30, help="how many seeds, 0 .. N-1 (default 30)")
     ap.add_argument("--train", default=str(ROOT / "data" / "chat" / "tickets_train.jsonl"))
     ap.add_argument("--test", default=str(ROOT / "data" / "chat" / "tickets_test.jsonl"))
-    ap.add_argument("-o", "--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--overwrite", action="store_true", help="replace an existing results file")
-    args = ap.parse_args()
+    args = _experiments.parse(ap)
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        print(f"{out} exists; pass --overwrite to replace it", file=sys.stderr)
-        return 2
-    if args.seeds < 2:
-        print("--seeds must be at least 2 (a paired interval needs two pairs)", file=sys.stderr)
-        return 2
     try:
         train, test = read_chat_jsonl(args.train), read_chat_jsonl(args.test)
     except OSError as err:
@@ -70,4 +56,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _experiments.run(main)

@@ -15,29 +15,25 @@ variant × seed keeps the settings, the model's name and weights hash and the ve
 same.
 """
 
-import os
+import _experiments  # first: one BLAS thread before numpy loads (see it)
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: sums in a fixed order
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+import sys
+import time
+from pathlib import Path
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import numpy as np  # noqa: E402
-
-from ftlab.chat.files import read_chat_jsonl  # noqa: E402
-from ftlab.chat.variants import (INSTRUCTIONS, METADATA, PAGE_RATE, SHORTCUT_RATE,  # noqa: E402
+from ftlab.chat.files import read_chat_jsonl
+from ftlab.chat.variants import (INSTRUCTIONS, METADATA, PAGE_RATE, SHORTCUT_RATE,
                                  ticket_variants)
-from ftlab.tinylm.model import DEFAULT_PRETRAINED, load_pretrained  # noqa: E402
-from ftlab.tinylm.recipes import RecipeComparison, compare_training_sets  # noqa: E402
+from ftlab.tinylm.model import load_pretrained
+from ftlab.tinylm.recipes import RecipeComparison, compare_training_sets
+
+ROOT = _experiments.ROOT
 
 RESULTS_NAME = "rounds_tickets.csv"
 DEFAULT_OUT = ROOT / "data" / "experiments" / RESULTS_NAME
+MODEL = "tinylm-attn-v1"  # the tiny transformer: it reads the whole conversation
 EXPERIMENT = "rounds-instruction-metadata-v1"  # change when the protocol changes
 SETTINGS = ("experiment", "model", "weights", "train_file", "test_file", "data_seed", "page_rate",
             "shortcut_rate", "position", "batch_size", "learning_rate_multiplier",
@@ -50,7 +46,7 @@ TIMES = ("finetune_seconds", "score_seconds")  # measured, so never part of a re
 
 def run_rounds(train, test, *, load_model, seeds, instructions=tuple(INSTRUCTIONS),
                metadata=METADATA, data_seed=0, page_rate=PAGE_RATE, shortcut_rate=SHORTCUT_RATE,
-               position="end", n_epochs="auto", batch_size=4, learning_rate_multiplier=1.0,
+               position="end", n_epochs=None, batch_size=None, learning_rate_multiplier=None,
                progress=True):
     """Every variant × seed, fine-tuned and scored: a RecipeComparison whose table has the
     columns SETTINGS, RESULTS and TIMES."""
@@ -69,7 +65,6 @@ def run_rounds(train, test, *, load_model, seeds, instructions=tuple(INSTRUCTION
     table = runs.assign(
         experiment=EXPERIMENT, train_file=_file_name(train), test_file=_file_name(test),
         data_seed=data_seed, page_rate=page_rate, shortcut_rate=shortcut_rate, position=position,
-        batch_size=batch_size, learning_rate_multiplier=learning_rate_multiplier,
         ftlab_version=__version__, numpy_version=np.__version__,
         instruction=[kind[s][0] for s in runs["set"]], metadata=[kind[s][1] for s in runs["set"]])
     return RecipeComparison(table[[*SETTINGS, *RESULTS, *TIMES]])
@@ -142,32 +137,32 @@ def _choices(text, allowed, flag):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=DEFAULT_PRETRAINED,
-                    help=f"a shipped tiny model's name (default {DEFAULT_PRETRAINED})")
-    ap.add_argument("--seeds", type=int, default=20, help="how many seeds, 0 .. N-1 (default 20)")
+    ap = _experiments.parser(__doc__, DEFAULT_OUT, seeds=20)
+    ap.add_argument("--model", default=MODEL,
+                    help=f"a shipped tiny model's name (default {MODEL}, which reads the whole "
+                         "conversation)")
     ap.add_argument("--instructions", default=",".join(INSTRUCTIONS),
                     help="comma-separated instruction names (default: all)")
     ap.add_argument("--metadata", default=",".join(METADATA),
                     help="comma-separated metadata choices (default: all)")
     ap.add_argument("--train", default=str(ROOT / "data" / "chat" / "tickets_train.jsonl"))
     ap.add_argument("--test", default=str(ROOT / "data" / "chat" / "tickets_test.jsonl"))
-    ap.add_argument("-o", "--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--overwrite", action="store_true", help="replace an existing results file")
-    args = ap.parse_args()
+    ap.add_argument("--n-epochs", default=None,
+                    help="epochs, or 'auto' for the services' rule (default: the model's own)")
+    ap.add_argument("--batch-size", type=int, default=None, help="default: the model's own")
+    ap.add_argument("--lr-multiplier", type=float, default=None, help="default: the model's own")
+    args = _experiments.parse(ap)
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        print(f"{out} exists; pass --overwrite to replace it", file=sys.stderr)
-        return 2
-    if args.seeds < 2:
-        print("--seeds must be at least 2 (a paired interval needs two pairs)", file=sys.stderr)
-        return 2
     try:
         instructions = _choices(args.instructions, INSTRUCTIONS, "--instructions")
         metadata = _choices(args.metadata, METADATA, "--metadata")
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
+    if args.n_epochs not in (None, "auto") and not args.n_epochs.isdigit():
+        print(f"--n-epochs must be a whole number or 'auto', got {args.n_epochs!r}", file=sys.stderr)
+        return 2
+    n_epochs = int(args.n_epochs) if args.n_epochs not in (None, "auto") else args.n_epochs
     try:
         train, test = read_chat_jsonl(args.train), read_chat_jsonl(args.test)
     except OSError as err:
@@ -179,7 +174,9 @@ def main():
 
     start = time.perf_counter()
     comparison = run_rounds(train, test, load_model=load_model, seeds=range(args.seeds),
-                            instructions=instructions, metadata=metadata)
+                            instructions=instructions, metadata=metadata,
+                            n_epochs=n_epochs, batch_size=args.batch_size,
+                            learning_rate_multiplier=args.lr_multiplier)
     elapsed = time.perf_counter() - start
     comparison.to_csv(out, overwrite=args.overwrite)
     t = comparison.table
@@ -191,4 +188,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _experiments.run(main)

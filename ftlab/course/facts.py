@@ -96,6 +96,12 @@ NOTEBOOKS = [
      'checkpoint, loss and perplexity, base vs fine-tuned replies compared, errors explained; runs '
      'on recorded jobs and the tiny model without a key',
      True),
+    ('10_improving_in_rounds.ipynb', 'Improving in rounds',
+     'on the tiny transformer: a few-shot prompt measured before any fine-tune (and a hosted model '
+     'when a key is present), system instructions and a metadata field that helps or is a '
+     'shortcut, a feedback round with its regression check, negative examples as DPO pairs against '
+     'the naive SFT file, with intervals over seeds',
+     False),
 ]
 
 

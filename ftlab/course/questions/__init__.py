@@ -20,7 +20,8 @@ from ftlab.course.exercise import EXERCISES, judge, same
 
 MODULES = ["n01_cross_entropy", "n02_perplexity", "n03_loss_curves", "n03a_reading_runs",
            "n04_early_stopping", "n04a_does_it_do_the_task", "n05_training_data", "n06_data_augmentation",
-           "n07_training_parameters", "n08_inference_parameters", "n09_hosted_finetuning"]
+           "n07_training_parameters", "n08_inference_parameters", "n09_hosted_finetuning",
+           "n10_improving_in_rounds"]
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

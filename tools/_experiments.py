@@ -1,0 +1,51 @@
+"""What the experiment scripts in ``tools/`` share: one BLAS thread, this checkout on
+``sys.path``, and the ``--seeds`` / ``-o`` / ``--overwrite`` arguments with their checks.
+
+Import it before numpy (``import _experiments``): the BLAS thread count is read when numpy loads.
+One thread makes every sum run in a fixed order, so a results row can be re-run and compared.
+"""
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def parser(doc, default_out, seeds):
+    """An argument parser with ``--seeds`` (default ``seeds``), ``-o/--out`` and ``--overwrite``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=seeds,
+                    help=f"how many seeds, 0 .. N-1 (default {seeds})")
+    ap.add_argument("-o", "--out", default=str(default_out))
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+    return ap
+
+
+def parse(ap):
+    """Parse the command line. An output that exists without ``--overwrite``, or fewer than two
+    seeds, is a usage error: one line on stderr and exit status 2."""
+    args = ap.parse_args()
+    problem = (f"{args.out} exists; pass --overwrite to replace it"
+               if Path(args.out).exists() and not args.overwrite else
+               "--seeds must be at least 2 (an interval over seeds needs two)"
+               if args.seeds < 2 else None)
+    if problem:
+        print(problem, file=sys.stderr)
+        sys.exit(2)
+    return args
+
+
+def run(main):
+    """Exit with ``main()``'s status; 130 on Ctrl-C, without a traceback."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
