@@ -186,6 +186,23 @@ def test_cli_finetune_writes_openai_results_and_prints_a_diagnosis(tmp_path, cap
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
 
 
+def test_cli_finetune_starts_from_the_transformer_with_its_own_defaults(tmp_path, capsys):
+    from ftlab.cli import main
+
+    train = tmp_path / "train.jsonl"  # 4 tickets: the transformer's 12 default epochs stay quick
+    train.write_text("".join((data_dir() / "chat" / "tickets_train.jsonl").read_text(
+        encoding="utf-8").splitlines(True)[:4]), encoding="utf-8")
+    out = tmp_path / "run.csv"
+    assert main(["finetune", str(train), "--model", "tinylm-attn-v1", "-o", str(out)]) == 0
+    assert "fine-tuned tinylm-attn-v1 on 4 examples" in capsys.readouterr().out
+    defaults = tinylm.TinyTransformer.finetune_defaults
+    steps = defaults["n_epochs"] * -(-4 // defaults["batch_size"])
+    assert ftlab.load_run(out).n_steps == steps
+    assert main(["finetune", str(train), "--model", "gpt-2", "-o", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "tinylm-attn-v1" in err
+
+
 def test_cli_finetune_reports_a_bad_file(tmp_path, capsys):
     from ftlab.cli import main
 
