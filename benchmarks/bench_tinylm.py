@@ -22,19 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ftlab  # noqa: E402
 from ftlab._data import data_dir  # noqa: E402
 from ftlab.tinylm.model import load_pretrained  # noqa: E402
-from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread  # noqa: E402
 from ftlab.tinylm.training import _Examples  # noqa: E402
 
+from _step_timing import step_and_baseline  # noqa: E402  (benchmarks/, beside this file)
 
-def best_time(fn, repeats=30):
-    """Fastest of several calls: on a shared machine the least-disturbed measurement."""
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+
 
 
 def main():
@@ -60,20 +52,7 @@ def main():
         h.T @ d_logits, d_logits @ w2.T  # backward through the output layer
         x.T @ d_pre, d_pre @ w1.T  # backward through the hidden layer
 
-    work = model.copy()
-    opt = Adam(work.params, lr=1e-4)
-
-    def train_step():
-        _, grads, _ = work.loss_and_grads(ctx, targets)
-        clip_gradients(grads, 1.0)
-        opt.step(work.params, grads)
-
-    with one_blas_thread():
-        step_times, mm_times = [], []
-        for _ in range(5):  # interleave, so load from other processes hits both alike
-            mm_times.append(best_time(six_matmuls))
-            step_times.append(best_time(train_step))
-    mm, step = min(mm_times), min(step_times)
+    mm, step = step_and_baseline(model, ctx, targets, six_matmuls, lr=1e-4, repeats=30)
     print(f"batch: {n} assistant tokens (4 examples), model {model}")
     print(f"numpy matmuls alone (baseline): {mm * 1e3:.2f} ms = {flops / mm / 1e9:.1f} GFLOP/s")
     print(f"full training step:             {step * 1e3:.2f} ms = {flops / step / 1e9:.1f} GFLOP/s")

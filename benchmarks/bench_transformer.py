@@ -27,22 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ftlab  # noqa: E402
 from ftlab._data import data_dir  # noqa: E402
 from ftlab.tinylm.model import load_pretrained_transformer  # noqa: E402
-from ftlab.tinylm.optim import Adam, clip_gradients, one_blas_thread  # noqa: E402
+from ftlab.tinylm.optim import one_blas_thread  # noqa: E402
 from ftlab.tinylm.text import PAD, decode, encode  # noqa: E402
 from ftlab.tinylm.training import _Examples  # noqa: E402
+
+from _step_timing import best_time, step_and_baseline  # noqa: E402  (benchmarks/, beside this file)
 
 CHAT = data_dir() / "chat"
 
 
-def best_time(fn, repeats=10):
-    """Fastest of several calls: on a shared machine the least-disturbed measurement."""
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def step_matmuls(b, t, c):
@@ -78,20 +71,8 @@ def flop_share(model, records, label):
         for left, right in arrays:
             left @ right
 
-    work = model.copy()
-    opt = Adam(work.params, lr=1e-5)
-
-    def train_step():
-        _, grads, _ = work.loss_and_grads(tokens, targets)
-        clip_gradients(grads, 1.0)
-        opt.step(work.params, grads)
-
-    with one_blas_thread():
-        step_times, mm_times = [], []
-        for _ in range(5):  # interleave, so load from other processes hits both alike
-            mm_times.append(best_time(matmuls_alone))
-            step_times.append(best_time(train_step))
-    mm, step, work_flops = min(mm_times), min(step_times), flops(shapes)
+    mm, step = step_and_baseline(model, tokens, targets, matmuls_alone, lr=1e-5)
+    work_flops = flops(shapes)
     print(f"{label}: batch of 4 examples padded to {tokens.shape[1]} positions, "
           f"{work_flops / 1e9:.2f} GFLOP of matrix products per step")
     print(f"  numpy matmuls alone (baseline): {mm * 1e3:7.1f} ms = "

@@ -1,5 +1,6 @@
 """What the experiment scripts in ``tools/`` share: one BLAS thread, this checkout on
-``sys.path``, and the ``--seeds`` / ``-o`` / ``--overwrite`` arguments with their checks.
+``sys.path``, the ``--seeds`` / ``-o`` / ``--overwrite`` arguments with their checks, and for the
+ticket experiments ``--model`` / ``--train`` / ``--test`` and the timing line they print.
 
 Import it before numpy (``import _experiments``): the BLAS thread count is read when numpy loads.
 One thread makes every sum run in a fixed order, so a results row can be re-run and compared.
@@ -41,6 +42,36 @@ def parse(ap):
         print(problem, file=sys.stderr)
         sys.exit(2)
     return args
+
+
+def add_ticket_arguments(ap, model):
+    """``--model`` (a shipped tiny model, default ``model``), ``--train`` and ``--test`` (the
+    ticket files)."""
+    chat = ROOT / "data" / "chat"
+    ap.add_argument("--model", default=model, help=f"a shipped tiny model's name (default {model})")
+    ap.add_argument("--train", default=str(chat / "tickets_train.jsonl"))
+    ap.add_argument("--test", default=str(chat / "tickets_test.jsonl"))
+
+
+def read_tickets(args):
+    """(train records, test records, a function returning a fresh ``--model``); a file that
+    cannot be read is one line on stderr and exit status 1."""
+    from ftlab.chat.files import read_chat_jsonl
+    from ftlab.tinylm.model import load_pretrained
+
+    try:
+        train, test = read_chat_jsonl(args.train), read_chat_jsonl(args.test)
+    except OSError as err:
+        print(f"cannot read the data: {err}", file=sys.stderr)
+        sys.exit(1)
+    return train, test, lambda: load_pretrained(args.model)
+
+
+def print_times(table, elapsed):
+    """How long the runs of a results ``table`` took, in one line."""
+    times = table.finetune_seconds
+    print(f"{len(table)} runs in {elapsed:.0f} s; per fine-tune {times.mean():.2f} s "
+          f"(max {times.max():.2f} s), scoring {table.score_seconds.mean():.2f} s")
 
 
 def run(main):

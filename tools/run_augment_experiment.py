@@ -13,13 +13,11 @@ that it comes out the same. The notebook reads the file; it does not re-run the 
 
 import _experiments  # first: one BLAS thread before numpy loads (see it)
 
-import sys
 import time
 from pathlib import Path
 
 from ftlab.augment.experiment import RESULTS_NAME, augmentation_experiment
-from ftlab.chat.files import read_chat_jsonl
-from ftlab.tinylm.model import DEFAULT_PRETRAINED, load_pretrained
+from ftlab.tinylm.model import DEFAULT_PRETRAINED
 
 ROOT = _experiments.ROOT
 
@@ -28,28 +26,15 @@ DEFAULT_OUT = ROOT / "data" / "experiments" / RESULTS_NAME
 
 def main():
     ap = _experiments.parser(__doc__, DEFAULT_OUT, seeds=30)
-    ap.add_argument("--model", default=DEFAULT_PRETRAINED,
-                    help=f"a shipped tiny model's name (default {DEFAULT_PRETRAINED})")
-    ap.add_argument("--train", default=str(ROOT / "data" / "chat" / "tickets_train.jsonl"))
-    ap.add_argument("--test", default=str(ROOT / "data" / "chat" / "tickets_test.jsonl"))
+    _experiments.add_ticket_arguments(ap, DEFAULT_PRETRAINED)
     args = _experiments.parse(ap)
     out = Path(args.out)
-    try:
-        train, test = read_chat_jsonl(args.train), read_chat_jsonl(args.test)
-    except OSError as err:
-        print(f"cannot read the data: {err}", file=sys.stderr)
-        return 1
-
-    def load_model():
-        return load_pretrained(args.model)
-
+    train, test, load_model = _experiments.read_tickets(args)
     start = time.perf_counter()
     exp = augmentation_experiment(train, test, load_model=load_model, seeds=range(args.seeds))
     elapsed = time.perf_counter() - start
     exp.to_csv(out, overwrite=args.overwrite)
-    t = exp.table
-    print(f"{len(t)} runs in {elapsed:.0f} s; per fine-tune {t.finetune_seconds.mean():.2f} s "
-          f"(max {t.finetune_seconds.max():.2f} s), scoring {t.score_seconds.mean():.2f} s")
+    _experiments.print_times(exp.table, elapsed)
     print(exp.conclusion())
     print(f"wrote {out}")
     return 0

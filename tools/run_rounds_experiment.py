@@ -138,15 +138,11 @@ def _choices(text, allowed, flag):
 
 def main():
     ap = _experiments.parser(__doc__, DEFAULT_OUT, seeds=20)
-    ap.add_argument("--model", default=MODEL,
-                    help=f"a shipped tiny model's name (default {MODEL}, which reads the whole "
-                         "conversation)")
+    _experiments.add_ticket_arguments(ap, MODEL)
     ap.add_argument("--instructions", default=",".join(INSTRUCTIONS),
                     help="comma-separated instruction names (default: all)")
     ap.add_argument("--metadata", default=",".join(METADATA),
                     help="comma-separated metadata choices (default: all)")
-    ap.add_argument("--train", default=str(ROOT / "data" / "chat" / "tickets_train.jsonl"))
-    ap.add_argument("--test", default=str(ROOT / "data" / "chat" / "tickets_test.jsonl"))
     ap.add_argument("--n-epochs", default=None,
                     help="epochs, or 'auto' for the services' rule (default: the model's own)")
     ap.add_argument("--batch-size", type=int, default=None, help="default: the model's own")
@@ -163,15 +159,7 @@ def main():
         print(f"--n-epochs must be a whole number or 'auto', got {args.n_epochs!r}", file=sys.stderr)
         return 2
     n_epochs = int(args.n_epochs) if args.n_epochs not in (None, "auto") else args.n_epochs
-    try:
-        train, test = read_chat_jsonl(args.train), read_chat_jsonl(args.test)
-    except OSError as err:
-        print(f"cannot read the data: {err}", file=sys.stderr)
-        return 1
-
-    def load_model():
-        return load_pretrained(args.model)
-
+    train, test, load_model = _experiments.read_tickets(args)
     start = time.perf_counter()
     comparison = run_rounds(train, test, load_model=load_model, seeds=range(args.seeds),
                             instructions=instructions, metadata=metadata,
@@ -179,9 +167,7 @@ def main():
                             learning_rate_multiplier=args.lr_multiplier)
     elapsed = time.perf_counter() - start
     comparison.to_csv(out, overwrite=args.overwrite)
-    t = comparison.table
-    print(f"{len(t)} runs in {elapsed:.0f} s; per fine-tune {t.finetune_seconds.mean():.2f} s "
-          f"(max {t.finetune_seconds.max():.2f} s), scoring {t.score_seconds.mean():.2f} s")
+    _experiments.print_times(comparison.table, elapsed)
     print(describe(comparison))
     print(f"wrote {out}")
     return 0

@@ -10,7 +10,7 @@ import copy as _copy
 import numpy as np
 
 from ftlab import sampling
-from ftlab.tinylm.text import token_label
+from ftlab.tinylm.text import decode, token_label
 
 
 class ChatModel:
@@ -44,6 +44,22 @@ class ChatModel:
     def perplexity(self, data):
         """e^(mean cross-entropy) on text (every character) or chat records (assistant tokens)."""
         return self.evaluate(data)["perplexity"]
+
+    def generate(self, prompt, *, max_tokens=200, temperature=1.0, top_p=1.0, top_k=None,
+                 seed=0, details=False):
+        """Continue ``prompt`` (text) or answer a chat (messages list or record).
+
+        A chat reply stops at ``<|end|>`` (``finish_reason="stop"``) or after ``max_tokens``
+        characters (``"length"``). Same seed, same text; ``temperature=0`` is greedy. With
+        ``details=True`` returns a dict with ``text``, ``finish_reason`` and ``n_tokens``.
+        """
+        tokens, is_chat = self._tokens_of(prompt)
+        rng = np.random.default_rng(seed)
+        out, finish = self._generate_tokens(
+            tokens, int(max_tokens), is_chat,
+            lambda logits: sampling.sample(logits, temperature, top_p, top_k, rng=rng))
+        text = decode(out)
+        return {"text": text, "finish_reason": finish, "n_tokens": len(out)} if details else text
 
     def finetune(self, train, valid=None, **kwargs):
         """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``.

@@ -26,14 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ftlab import sampling
 from ftlab.losses import cross_entropy
 from ftlab.tinylm.chatmodel import ChatModel
 from ftlab.tinylm.files import (FORMAT_VERSION, architecture_of, check_shapes,  # noqa: F401
                                 read_model, save_model, weights_hash)
 from ftlab.tinylm.optim import one_blas_thread
-from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB_SIZE, contexts, decode, encode,
-                               render_chat, render_prompt)
+from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB_SIZE, contexts, encode, render_chat,
+                               render_prompt)
 
 PRETRAINED_NAME = "tinylm-char-v1"  # the MLP's shipped weights
 TRANSFORMER_NAME = "tinylm-attn-v1"  # the transformer's shipped weights
@@ -145,29 +144,20 @@ class TinyLM(ChatModel):
         ctx = contexts(np.append(tokens, 0), self.config.context_size)[-1:]
         return self.forward(ctx)[0][0].astype(np.float64)
 
-    def generate(self, prompt, *, max_tokens=200, temperature=1.0, top_p=1.0, top_k=None,
-                 seed=0, details=False):
-        """Continue ``prompt`` (text) or answer a chat (messages list or record).
-
-        A chat reply stops at ``<|end|>`` (``finish_reason="stop"``) or after ``max_tokens``
-        characters (``"length"``). Same seed, same text; ``temperature=0`` is greedy. With
-        ``details=True`` returns a dict with ``text``, ``finish_reason`` and ``n_tokens``.
-        """
-        tokens, is_chat = self._tokens_of(prompt)
-        rng = np.random.default_rng(seed)
+    def _generate_tokens(self, tokens, max_tokens, stop_at_end, pick):
+        """The tokens ``generate`` writes after ``tokens``, and why it stopped: each step reads
+        the last ``context_size`` tokens (zeros before the start)."""
         window = list(np.concatenate([np.zeros(self.config.context_size, np.int64), tokens])
                       [-self.config.context_size:])
         out, finish = [], "length"
-        for _ in range(int(max_tokens)):
-            logits = self.forward(np.array([window]))[0][0].astype(np.float64)
-            token = sampling.sample(logits, temperature, top_p, top_k, rng=rng)
-            if token == END and is_chat:
+        for _ in range(max_tokens):
+            token = pick(self.forward(np.array([window]))[0][0].astype(np.float64))
+            if token == END and stop_at_end:
                 finish = "stop"
                 break
             out.append(token)
             window = window[1:] + [token]
-        text = decode(out)
-        return {"text": text, "finish_reason": finish, "n_tokens": len(out)} if details else text
+        return out, finish
 
     def _scored_tokens(self, data):
         """(tokens, targets) pairs: text is scored on every character, chats on assistant tokens."""

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ftlab import sampling
 from ftlab.losses import cross_entropy
 from ftlab.tinylm.attention import block, block_backward, layer_norm, layer_norm_backward
 from ftlab.tinylm.chatmodel import ChatModel
@@ -34,8 +33,7 @@ from ftlab.tinylm.decoding import generate_tokens
 from ftlab.tinylm.files import check_shapes, save_model
 from ftlab.tinylm.optim import one_blas_thread
 from ftlab.tinylm.sequences import length_batches, shift, text_sequence, windows
-from ftlab.tinylm.text import (IGNORE_INDEX, PAD, VOCAB_SIZE, decode, encode, render_chat,
-                               render_prompt)
+from ftlab.tinylm.text import IGNORE_INDEX, PAD, VOCAB_SIZE, encode, render_chat, render_prompt
 
 
 @dataclass(frozen=True)
@@ -176,22 +174,12 @@ class TinyTransformer(ChatModel):
             logits, _ = self.forward(tokens[-self.config.context_size:][None])
         return logits[0, -1].astype(np.float64)
 
-    def generate(self, prompt, *, max_tokens=200, temperature=1.0, top_p=1.0, top_k=None,
-                 seed=0, details=False):
-        """Continue ``prompt`` (text) or answer a chat (messages list or record).
-
-        A chat reply stops at ``<|end|>`` (``finish_reason="stop"``) or after ``max_tokens``
-        characters (``"length"``). Same seed, same text; ``temperature=0`` is greedy. With
-        ``details=True`` returns a dict with ``text``, ``finish_reason`` and ``n_tokens``.
-        """
-        tokens, is_chat = self._tokens_of(prompt)
-        rng = np.random.default_rng(seed)
+    def _generate_tokens(self, tokens, max_tokens, stop_at_end, pick):
+        """The tokens ``generate`` writes after ``tokens`` (with the key/value cache of
+        ``ftlab.tinylm.decoding``), and why it stopped."""
         with one_blas_thread():
-            out, finish = generate_tokens(
-                self, tokens, max_tokens=int(max_tokens), stop_at_end=is_chat,
-                pick=lambda logits: sampling.sample(logits, temperature, top_p, top_k, rng=rng))
-        text = decode(out)
-        return {"text": text, "finish_reason": finish, "n_tokens": len(out)} if details else text
+            return generate_tokens(self, tokens, max_tokens=max_tokens, stop_at_end=stop_at_end,
+                                   pick=pick)
 
     def _scored_pieces(self, data):
         """Windows of (inputs, targets): text is scored on every character, chats on assistant

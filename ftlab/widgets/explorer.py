@@ -54,29 +54,45 @@ class Explorer:
 
     def png(self):
         """The figure as PNG bytes: what the explorer shows below its controls."""
-        out = io.BytesIO()
-        self.figure.savefig(out, format="png", bbox_inches="tight")
-        return out.getvalue()
+        return figure_png(self.figure)
 
     def _show(self):
-        from IPython import get_ipython
-        from IPython.display import Image, display
-
         self.render()
-        if get_ipython() is None:  # plain Python (tests, scripts): nothing to show the figure in
-            return
-        with self.out:
-            self.out.clear_output(wait=True)
-            # PNG bytes, not the Figure: a bare Figure only displays as an image once pyplot's
-            # inline backend is loaded, which an explorer must not depend on.
-            display(Image(data=self.png(), format="png"))
+        show_figure(self.out, self.figure)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        # The live widget for Jupyter and Colab, plus a PNG of the current figure and the readout
-        # as text, which is what GitHub's notebook preview shows (it cannot run widgets).
-        return {
-            "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
-            "image/png": base64.b64encode(self.png()).decode("ascii"),
-            "text/plain": html.unescape(self.readout.value.split(">", 1)[1].rsplit("<", 1)[0]),
-        }
+        # the readout as text: what GitHub's notebook preview shows beside the PNG
+        return widget_bundle(self.widget, self.figure, html.unescape(
+            self.readout.value.split(">", 1)[1].rsplit("<", 1)[0]))
+
+
+def figure_png(figure):
+    """A matplotlib figure as PNG bytes."""
+    out = io.BytesIO()
+    figure.savefig(out, format="png", bbox_inches="tight")
+    return out.getvalue()
+
+
+def show_figure(out, figure):
+    """Show ``figure`` as a PNG in the ``Output`` widget ``out``, replacing what it showed."""
+    from IPython import get_ipython
+    from IPython.display import Image, display
+
+    if get_ipython() is None:  # plain Python (tests, scripts): nothing to show the figure in
+        return
+    with out:
+        out.clear_output(wait=True)
+        # PNG bytes, not the Figure: a bare Figure only displays as an image once pyplot's
+        # inline backend is loaded, which an explorer must not depend on.
+        display(Image(data=figure_png(figure), format="png"))
+
+
+def widget_bundle(widget, figure, text):
+    """A widget's display data: the live widget for Jupyter and Colab, plus a PNG of ``figure``
+    and ``text``, which is what viewers that cannot run widgets (GitHub) show."""
+    return {
+        "application/vnd.jupyter.widget-view+json": {
+            "version_major": 2, "version_minor": 0, "model_id": widget.model_id},
+        "image/png": base64.b64encode(figure_png(figure)).decode("ascii"),
+        "text/plain": text,
+    }

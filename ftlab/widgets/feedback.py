@@ -24,7 +24,7 @@ from ftlab.chat.corrections import (examples_from_corrections, training_labels,
 from ftlab.chat.duplicates import normalize
 from ftlab.chat.labels import normalize_label
 from ftlab.chat.messages import content_text
-from ftlab.widgets.explorer import plural
+from ftlab.widgets.explorer import figure_png, plural, show_figure, widget_bundle
 from ftlab.widgets.presenter import readout_css
 
 MAX_REPLY_TOKENS = 32  # what task_accuracy allows a tiny model's reply; a label needs far fewer
@@ -387,31 +387,15 @@ class FeedbackExplorer:
         return self.result
 
     def png(self):
-        import io
-
-        out = io.BytesIO()
-        self.figure.savefig(out, format="png", bbox_inches="tight")
-        return out.getvalue()
+        return figure_png(self.figure)
 
     def _redraw(self):
-        from IPython import get_ipython
-        from IPython.display import Image, display
-
         draw(self.figure, self.loop, self.result)
-        if get_ipython() is None:  # plain Python (tests, scripts): nothing to show the figure in
-            return
-        with self.out:
-            self.out.clear_output(wait=True)
-            display(Image(data=self.png(), format="png"))
+        show_figure(self.out, self.figure)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        # the live widget, plus a PNG and text for viewers that cannot run widgets (GitHub)
-        import base64
-
         text = _round_2_text(self.result) if self.result else _round_1_text(self.loop)
-        return {"application/vnd.jupyter.widget-view+json": {
-                    "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
-                "image/png": base64.b64encode(self.png()).decode("ascii"), "text/plain": text}
+        return widget_bundle(self.widget, self.figure, text)
 
 
 def feedback_loop(load_model=None, train=None, valid=None, test=None, new_messages=None, *,

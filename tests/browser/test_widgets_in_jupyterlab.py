@@ -6,6 +6,7 @@ both explorers go to a temporary folder, and to docs/ when FTLAB_SCREENSHOTS=doc
 Skipped (with the reason) when Chromium or Playwright is missing; .ci/run installs Chromium.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -149,66 +150,79 @@ def _image_src(output):
     return output.locator("img").first.get_attribute("src")
 
 
+def _wait_for_new_image(page, output, old_src):
+    """Wait until the Output widget ``output`` shows an image other than ``old_src``."""
+    page.wait_for_function(
+        "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
+        arg=[output.element_handle(), old_src])
+
+
+@contextlib.contextmanager
+def _browser_page(tmp_path):
+    """A Chromium page, 1300 × 1000; if the test fails, a screenshot of it goes to tmp_path."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            try:
+                yield page
+            except Exception:
+                page.screenshot(path=str(tmp_path / "failure.png"))
+                print(f"browser test failed; screenshot: {tmp_path / 'failure.png'}")
+                raise
+        finally:
+            browser.close()
+
+
 def _shot_folders(tmp_path):
     """Screenshots always go to the test's temp folder, and to docs/ with FTLAB_SCREENSHOTS=docs."""
     return [tmp_path] + ([ROOT / "docs"] if os.environ.get("FTLAB_SCREENSHOTS") == "docs" else [])
 
 
 def test_explorers_respond_in_a_real_browser(lab, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     started = time.monotonic()
     shots = _shot_folders(tmp_path)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            idle = _open_and_run_all(page, lab, "explorers.ipynb", len(CELLS))
-            # both cells executed and their widgets rendered
-            expect(page.locator(".jp-OutputArea-output .widget-readout")).not_to_have_count(0,
-                                                                                         timeout=60_000)
-            expect(idle).to_have_count(1, timeout=60_000)
-            replay_view, stopping_view = page.locator(".jp-Cell").nth(0), page.locator(".jp-Cell").nth(1)
-            readout = replay_view.locator(".widget-html").first
-            output = replay_view.locator(".widget-output").first
-            expect(readout).to_contain_text("step 1665 of 1665")
-            expect(output.locator("img")).to_have_count(1)
-            for shot in shots:
-                replay_view.screenshot(path=str(shot / "replay_explorer.png"))
+    with _browser_page(tmp_path) as page:
+        idle = _open_and_run_all(page, lab, "explorers.ipynb", len(CELLS))
+        # both cells executed and their widgets rendered
+        expect(page.locator(".jp-OutputArea-output .widget-readout")).not_to_have_count(0,
+                                                                                     timeout=60_000)
+        expect(idle).to_have_count(1, timeout=60_000)
+        replay_view, stopping_view = page.locator(".jp-Cell").nth(0), page.locator(".jp-Cell").nth(1)
+        readout = replay_view.locator(".widget-html").first
+        output = replay_view.locator(".widget-output").first
+        expect(readout).to_contain_text("step 1665 of 1665")
+        expect(output.locator("img")).to_have_count(1)
+        for shot in shots:
+            replay_view.screenshot(path=str(shot / "replay_explorer.png"))
 
-            # move the step slider with the keyboard: Home, then 300 steps right (PageUp = 10 % ?)
-            text0, image0 = readout.inner_text(), _image_src(output)
-            handle = replay_view.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
-            handle.click()
-            handle.press("Home")
-            for _ in range(3):
-                handle.press("ArrowRight")
-            expect(readout).to_contain_text("step 4 of 1665")
-            expect(readout).not_to_have_text(text0)
-            page.wait_for_function(
-                "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
-                arg=[output.element_handle(), image0])
+        # move the step slider with the keyboard: Home, then 300 steps right (PageUp = 10 % ?)
+        text0, image0 = readout.inner_text(), _image_src(output)
+        handle = replay_view.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
+        handle.click()
+        handle.press("Home")
+        for _ in range(3):
+            handle.press("ArrowRight")
+        expect(readout).to_contain_text("step 4 of 1665")
+        expect(readout).not_to_have_text(text0)
+        _wait_for_new_image(page, output, image0)
 
-            # the patience slider of the early-stopping explorer
-            es_readout = stopping_view.locator(".widget-html").first
-            es_output = stopping_view.locator(".widget-output").first
-            expect(es_readout).to_contain_text("stops at step 300")
-            es_image = _image_src(es_output)
-            es_handle = stopping_view.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
-            es_handle.click()
-            es_handle.press("ArrowRight")
-            expect(es_readout).to_contain_text("stops at step 400")
-            page.wait_for_function(
-                "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
-                arg=[es_output.element_handle(), es_image])
-            for shot in shots:
-                stopping_view.screenshot(path=str(shot / "early_stopping_explorer.png"))
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
-            print(f"browser test failed; screenshot: {tmp_path / 'failure.png'}")
-            raise
-        finally:
-            browser.close()
+        # the patience slider of the early-stopping explorer
+        es_readout = stopping_view.locator(".widget-html").first
+        es_output = stopping_view.locator(".widget-output").first
+        expect(es_readout).to_contain_text("stops at step 300")
+        es_image = _image_src(es_output)
+        es_handle = stopping_view.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
+        es_handle.click()
+        es_handle.press("ArrowRight")
+        expect(es_readout).to_contain_text("stops at step 400")
+        _wait_for_new_image(page, es_output, es_image)
+        for shot in shots:
+            stopping_view.screenshot(path=str(shot / "early_stopping_explorer.png"))
     assert (tmp_path / "replay_explorer.png").stat().st_size > 10_000
     print(f"browser flow took {time.monotonic() - started:.1f} s")
 
@@ -216,28 +230,19 @@ def test_explorers_respond_in_a_real_browser(lab, tmp_path):
 def test_every_explorer_renders_for_the_gallery(lab, tmp_path):
     """Each explorer of the course renders in JupyterLab (a readout and its plot or text); the
     screenshots are the README's gallery."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            _open_and_run_all(page, lab, "gallery.ipynb", len(GALLERY))
-            for index, name in enumerate(GALLERY):
-                cell = page.locator(".jp-Cell").nth(index)
-                expect(cell.locator(".jp-OutputArea-output .widget-html").first).not_to_be_empty(
-                    timeout=60_000)
-                assert not cell.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count(), \
-                    f"{name} wrote to stderr"
-                if name not in TEXT_ONLY:  # the plot itself, as an image inside the widget
-                    expect(cell.locator(".widget-output img")).to_have_count(1, timeout=30_000)
-                cell.scroll_into_view_if_needed()
-                for folder in _shot_folders(tmp_path):
-                    cell.screenshot(path=str(folder / f"{name}.png"))
-                assert (tmp_path / f"{name}.png").stat().st_size > 5_000
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
-            print(f"gallery test failed; screenshot: {tmp_path / 'failure.png'}")
-            raise
-        finally:
-            browser.close()
+    with _browser_page(tmp_path) as page:
+        _open_and_run_all(page, lab, "gallery.ipynb", len(GALLERY))
+        for index, name in enumerate(GALLERY):
+            cell = page.locator(".jp-Cell").nth(index)
+            expect(cell.locator(".jp-OutputArea-output .widget-html").first).not_to_be_empty(
+                timeout=60_000)
+            assert not cell.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count(), \
+                f"{name} wrote to stderr"
+            if name not in TEXT_ONLY:  # the plot itself, as an image inside the widget
+                expect(cell.locator(".widget-output img")).to_have_count(1, timeout=30_000)
+            cell.scroll_into_view_if_needed()
+            for folder in _shot_folders(tmp_path):
+                cell.screenshot(path=str(folder / f"{name}.png"))
+            assert (tmp_path / f"{name}.png").stat().st_size > 5_000
