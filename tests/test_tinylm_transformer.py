@@ -12,7 +12,7 @@ import pytest
 import ftlab
 from ftlab import tinylm
 from ftlab._data import data_dir
-from ftlab.tinylm import training
+from ftlab.tinylm import training, transformer
 from ftlab.tinylm.decoding import KVCache, prefill, step
 from ftlab.tinylm.optim import Adam, clip_gradients
 from ftlab.tinylm.sequences import shift, windows
@@ -68,6 +68,60 @@ def test_gradient_check_every_parameter_against_finite_differences():
             numeric[i] = (up - down) / (2 * eps)
         assert grads[name].shape == p.shape and grads[name].dtype == np.float64
         np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-8, err_msg=name)
+
+
+def test_rows_that_start_alike_share_that_work_with_the_same_loss_and_gradients():
+    """Chats with one system prompt start with the same tokens: with shares_common_start,
+    loss_and_grads computes those once (one row, the others attend to it), and each row only up
+    to its last counted target.
+    Nothing may change but the work: not the loss, not a gradient, not a counted logit. Row 1
+    ends early (padding), row 3 counts nothing, rows 0 and 2 have other lengths."""
+    model = _rough_model(SMALL)
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(0, VOCAB_SIZE, size=(5, 40))
+    tokens[:, :20] = tokens[0, :20]
+    targets = rng.integers(0, VOCAB_SIZE, size=(5, 40))
+    targets[:, :20] = IGNORE_INDEX
+    targets[1, 33:] = IGNORE_INDEX
+    targets[3] = IGNORE_INDEX
+    targets[4, 24:] = IGNORE_INDEX
+    targets[2, 20] = IGNORE_INDEX  # a sharing position must have no counted target in any row
+    assert transformer.shared_start(tokens, targets) == 20
+    plain = model.loss_and_grads(tokens, targets, 5)
+    model.shares_common_start = True
+    shared = model.loss_and_grads(tokens, targets, 5)
+    assert shared[0] == pytest.approx(plain[0], rel=1e-12)
+    assert sorted(shared[1]) == sorted(plain[1])
+    for name, grad in plain[1].items():
+        np.testing.assert_allclose(shared[1][name], grad, rtol=1e-9, atol=1e-12, err_msg=name)
+    counted = targets != IGNORE_INDEX  # the logits the loss reads
+    np.testing.assert_allclose(shared[2][counted], plain[2][counted], rtol=1e-9, atol=1e-12)
+
+
+def test_sharing_the_tickets_system_prompt_trains_the_same_in_float32():
+    """On real chats (the shipped model, a batch of tickets of different lengths) the shared
+    step rounds differently but computes the same loss and gradients."""
+    model = tinylm.load_pretrained_transformer()
+    tickets = ftlab.read_chat_jsonl(data_dir() / "chat" / "tickets_more.jsonl")[:6]
+    tokens, targets = training._Examples.of(tickets, 512, "train", sequences=True).batch(range(6))
+    assert transformer.shared_start(tokens, targets) > 100  # the system prompt
+    plain = model.loss_and_grads(tokens, targets, 3)
+    model.shares_common_start = True
+    shared = model.loss_and_grads(tokens, targets, 3)
+    assert shared[0] == pytest.approx(plain[0], rel=1e-5)
+    for name, grad in plain[1].items():
+        np.testing.assert_allclose(shared[1][name], grad, rtol=1e-3,
+                                   atol=1e-5 * np.abs(grad).max(), err_msg=name)
+
+
+def test_shared_start_stops_at_a_counted_target_or_a_differing_token():
+    ignore = np.full((2, 6), IGNORE_INDEX)
+    same = np.array([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]])
+    assert transformer.shared_start(same, ignore) == 5  # one position left for the rows
+    counted = ignore.copy()
+    counted[1, 2] = 7
+    assert transformer.shared_start(same, counted) == 2
+    assert transformer.shared_start(same[:1], ignore[:1]) == 0  # one row: nothing to share
 
 
 def test_gradients_agree_with_torch_autograd():

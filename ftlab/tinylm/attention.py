@@ -98,50 +98,70 @@ def softmax_last(scores):
     return scores
 
 
-def attention(x, p, prefix, n_heads):
+def attention(x, p, prefix, n_heads, past=None):
     """Causal multi-head self-attention on ``x`` (B, T, d); weights ``p[prefix + name]``.
 
     q, k, v = x Wqkv (one matrix product for all three, then split); per head
     softmax(q kᵀ / √(d/H) + mask) v; the heads merged and projected by Wo. Returns the output,
     the cache, and the keys and values (generation keeps them: the KV cache).
+
+    ``past``: the keys and values, (1, H, P, d/H) each, of P positions that come before every
+    row of ``x`` (the start that a batch of chats shares); each row attends to them too.
     """
     d = x.shape[-1]
     qkv = linear(x, p[prefix + "Wqkv"], p[prefix + "bqkv"])
     q, k, v = (split_heads(qkv[..., i * d:(i + 1) * d], n_heads) for i in range(3))
     # Scaling q (T x d/H numbers) costs less than scaling the scores (T x T).
     q = q * x.dtype.type(1.0 / np.sqrt(d // n_heads))
-    scores = q @ k.transpose(0, 1, 3, 2)
-    scores += causal_mask(x.shape[1], x.dtype)
+    keys, values, mask = k, v, causal_mask(x.shape[1], x.dtype)
+    if past is not None:
+        shape = (len(x), *past[0].shape[1:])
+        keys = np.concatenate([np.broadcast_to(past[0], shape), k], axis=2)
+        values = np.concatenate([np.broadcast_to(past[1], shape), v], axis=2)
+        mask = np.concatenate([np.zeros((x.shape[1], shape[2]), x.dtype), mask], axis=1)
+    scores = q @ keys.transpose(0, 1, 3, 2)
+    scores += mask
     probs = softmax_last(scores)
-    heads = probs @ v
+    heads = probs @ values
     mixed = merge_heads(heads)
     out = linear(mixed, p[prefix + "Wo"], p[prefix + "bo"])
-    return out, (x, q, k, v, probs, heads, mixed), (k, v)
+    return out, (x, q, keys, values, probs, heads, mixed), (k, v)
 
 
-def attention_backward(dout, cache, p, prefix):
+def attention_backward(dout, cache, p, prefix, dkv=None):
     """Gradients of attention, each step of the forward pass undone in reverse order.
 
     The softmax's backward: for probabilities P and upstream gradient dP,
     dS = P ⊙ (dP - rowsum(dP ⊙ P)). Masked entries have P = 0, so they get no gradient. The
     row sums need no (T x T) product: rowsum(dP ⊙ P)_i = Σ_j (dO_i · v_j) P_ij = dO_i · O_i,
     the dot product of a head's output with its gradient (the trick FlashAttention uses).
+
+    ``dkv``: gradients w.r.t. this call's own keys and values from rows that read them as their
+    ``past``; they add to those from its own queries. Returns dx, the weights' gradients and the
+    gradients w.r.t. ``past`` (summed over the rows that shared it; None if there was none).
     """
-    x, q, k, v, probs, heads, mixed = cache
-    n_heads = q.shape[1]
+    x, q, keys, values, probs, heads, mixed = cache
+    n_heads, n_past = q.shape[1], keys.shape[2] - q.shape[2]
     scale = x.dtype.type(1.0 / np.sqrt(x.shape[-1] // n_heads))
     dmixed, dWo, dbo = linear_backward(dout, mixed, p[prefix + "Wo"])
     dheads = split_heads(dmixed, n_heads)                     # d(probs @ v)
     dv = probs.transpose(0, 1, 3, 2) @ dheads
-    dscores = dheads @ v.transpose(0, 1, 3, 2)                # dP, then dS in place
+    dscores = dheads @ values.transpose(0, 1, 3, 2)           # dP, then dS in place
     dscores -= (dheads * heads).sum(axis=-1, keepdims=True)
     dscores *= probs
-    dq = (dscores @ k) * scale                                # q was scaled in the forward
+    dq = (dscores @ keys) * scale                             # q was scaled in the forward
     dk = dscores.transpose(0, 1, 3, 2) @ q
+    dpast = None
+    if n_past:  # every row read the same past: their gradients add up
+        dpast = (dk[:, :, :n_past].sum(axis=0, keepdims=True),
+                 dv[:, :, :n_past].sum(axis=0, keepdims=True))
+        dk, dv = dk[:, :, n_past:], dv[:, :, n_past:]
+    if dkv is not None:
+        dk, dv = dk + dkv[0], dv + dkv[1]
     dqkv = np.concatenate([merge_heads(g) for g in (dq, dk, dv)], axis=-1)
     dx, dWqkv, dbqkv = linear_backward(dqkv, x, p[prefix + "Wqkv"])
     return dx, {prefix + "Wqkv": dWqkv, prefix + "bqkv": dbqkv, prefix + "Wo": dWo,
-                prefix + "bo": dbo}
+                prefix + "bo": dbo}, dpast
 
 
 # ----------------------------------------------------------------------------- feed-forward
@@ -169,24 +189,26 @@ def mlp_backward(dout, cache, p, prefix):
 # ----------------------------------------------------------------------------- one block
 
 
-def block(x, p, prefix, n_heads):
-    """One pre-LayerNorm decoder block; returns the new residual stream, the cache, and (k, v)."""
+def block(x, p, prefix, n_heads, past=None):
+    """One pre-LayerNorm decoder block; returns the new residual stream, the cache, and (k, v).
+    ``past``: as for ``attention``."""
     a, ln1 = layer_norm(x, p[prefix + "ln1_g"], p[prefix + "ln1_b"])
-    attended, att, kv = attention(a, p, prefix, n_heads)
+    attended, att, kv = attention(a, p, prefix, n_heads, past)
     x = x + attended
     m, ln2 = layer_norm(x, p[prefix + "ln2_g"], p[prefix + "ln2_b"])
     fed, ff = mlp(m, p, prefix)
     return x + fed, (ln1, att, ln2, ff), kv
 
 
-def block_backward(dx, cache, p, prefix):
+def block_backward(dx, cache, p, prefix, dkv=None):
     """Backward through one block. A residual connection copies its gradient to both paths,
-    so each branch's input gradient is added to the one flowing straight through."""
+    so each branch's input gradient is added to the one flowing straight through. ``dkv`` and
+    the third value returned (the gradients w.r.t. ``past``): as for ``attention_backward``."""
     ln1, att, ln2, ff = cache
     dm, grads = mlp_backward(dx, ff, p, prefix)
     dm, grads[prefix + "ln2_g"], grads[prefix + "ln2_b"] = layer_norm_backward(dm, ln2)
     dx = dx + dm
-    da, att_grads = attention_backward(dx, att, p, prefix)
+    da, att_grads, dpast = attention_backward(dx, att, p, prefix, dkv)
     grads.update(att_grads)
     da, grads[prefix + "ln1_g"], grads[prefix + "ln1_b"] = layer_norm_backward(da, ln1)
-    return dx + da, grads
+    return dx + da, grads, dpast
