@@ -10,13 +10,15 @@
    side by side in the same run with the same BLAS setting (one thread, as fine-tuning uses).
    baseline-time / step-time is the share of numpy's matmul FLOP rate the whole step achieves
    (target: at least 30%). Both sides count their fastest of many interleaved calls. This step
-   computes every row in full (the default), so that its work is that list.
-   **Sharing the common start**: the same batches trained with ``shares_common_start = True``,
-   where the system prompt that every row starts with is computed once and each row only up to
-   its reply's end; the ratio of the two step times, side by side, is what that saves.
-2. **Fine-tuning**: wall time of the default ``finetune`` on the tickets and Marv data, the
-   routing accuracy on unseen tickets (greedy reply == label, 3 seeds), and Marv's loss on
-   held-out replies before and after.
+   computes every row in full (``shares_common_start = False``), so that its work is that list.
+   **Sharing the common start**: the same batch trained the default way, where the system
+   prompt that every row starts with is computed once, each row only up to its reply's end and
+   the last layer only from the reply on; the ratio of the two step times, side by side, is
+   what that saves.
+2. **Fine-tuning**: wall time of the default ``finetune`` on the tickets (the 72 of
+   tickets_train.jsonl, and 1,300 with tickets_more.jsonl) and the Marv data, the routing
+   accuracy on unseen tickets (greedy reply == label, 3 seeds; target: at least 80% in under a
+   minute), and Marv's loss on held-out replies before and after.
 3. **Generation**: characters per second with the key/value cache, and without it (a full
    forward pass per character), and the time to load the shipped weights.
 """
@@ -74,7 +76,9 @@ def flop_share(model, records, label):
         for left, right in arrays:
             left @ right
 
-    mm, step = step_and_baseline(model, tokens, targets, matmuls_alone, lr=1e-5)
+    plain = model.copy()
+    plain.shares_common_start = False
+    mm, step = step_and_baseline(plain, tokens, targets, matmuls_alone, lr=1e-5)
     sharing = model.copy()
     sharing.shares_common_start = True
     _, shared_step = step_and_baseline(sharing, tokens, targets, matmuls_alone, lr=1e-5)
@@ -87,7 +91,7 @@ def flop_share(model, records, label):
           f"{work_flops / step / 1e9:.1f} GFLOP/s")
     print(f"  the step achieves {mm / step:.0%} of numpy's matmul FLOP rate at these shapes "
           f"(target >= 30%; best of 5 x 10 runs each, one BLAS thread)")
-    print(f"  sharing the rows' common start (shares_common_start): {shared_step * 1e3:7.1f} ms, "
+    print(f"  the default step, sharing the rows' common start: {shared_step * 1e3:7.1f} ms, "
           f"{step / shared_step:.2f}x faster than computing every row in full")
 
 
@@ -108,27 +112,37 @@ def tickets_test_set():
     return ftlab.read_chat_jsonl(CHAT / "tickets_valid.jsonl"), "tickets_valid.jsonl (no test file)"
 
 
-def finetuning(base):
+def ticket_sets():
+    """The 72 tickets of tickets_train.jsonl, and those with tickets_more.jsonl (whose first 80
+    messages join tickets_valid.jsonl as validation), as tools/measure_ticket_router.py uses them:
+    {name: (train, valid)}."""
     train = ftlab.read_chat_jsonl(CHAT / "tickets_train.jsonl")
     valid = ftlab.read_chat_jsonl(CHAT / "tickets_valid.jsonl")
+    more = ftlab.read_chat_jsonl(CHAT / "tickets_more.jsonl")
+    return {"72 tickets": (train, valid),
+            f"{len(train) + len(more) - 80} tickets": (train + more[80:], valid + more[:80])}
+
+
+def finetuning(base):
     test, test_name = tickets_test_set()
-    print(f"\nfine-tuning with the defaults {type(base).finetune_defaults} "
-          f"(base learning rate {type(base).base_learning_rate:g}):")
+    print(f"\nfine-tuning with the defaults (TinyTransformer.default_hyperparameters; base "
+          f"learning rate {type(base).base_learning_rate:g}):")
     print(f"  tickets, before fine-tuning: routing {routing_accuracy(base, test):.0%} "
           f"on {len(test)} unseen messages of {test_name}")
-    accuracies = []
-    for seed in (0, 1, 2):
-        model = base.copy()
-        start = time.perf_counter()
-        run = model.finetune(train, valid, seed=seed, progress=False)
-        wall = time.perf_counter() - start
-        accuracies.append(routing_accuracy(model, test))
-        print(f"  tickets, seed {seed}: {run.meta['total_steps']} steps in {wall:.1f} s; "
-              f"routing {accuracies[-1]:.0%} of {len(test)} unseen messages "
-              f"({test_name}); full valid loss "
-              f"{run.metrics['full_valid_loss'].dropna().iloc[-1]:.3f}")
-    print(f"  tickets: mean routing accuracy over 3 seeds {np.mean(accuracies):.1%} "
-          f"(target >= 80%)")
+    for name, (train, valid) in ticket_sets().items():
+        accuracies, walls = [], []
+        for seed in (0, 1, 2):
+            model = base.copy()
+            start = time.perf_counter()
+            run = model.finetune(train, valid, seed=seed, progress=False)
+            walls.append(time.perf_counter() - start)
+            accuracies.append(routing_accuracy(model, test))
+            print(f"  {name}, seed {seed}: {run.meta['total_steps']} steps in {walls[-1]:.1f} s; "
+                  f"routing {accuracies[-1]:.1%} of {len(test)} unseen messages ({test_name}); "
+                  f"full valid loss {run.metrics['full_valid_loss'].dropna().iloc[-1]:.3f}")
+        print(f"  {name}: defaults {run.meta['hyperparameters']}; mean routing accuracy over 3 "
+              f"seeds {np.mean(accuracies):.1%} (target >= 80%), slowest fine-tune "
+              f"{max(walls):.1f} s (target < 60 s)")
 
     marv_train = ftlab.read_chat_jsonl(CHAT / "marv_train.jsonl")
     marv_valid = ftlab.read_chat_jsonl(CHAT / "marv_valid.jsonl")

@@ -39,7 +39,9 @@ def test_run_has_the_shape_of_a_hosted_job(three_epochs, marv):
     steps_per_epoch = math.ceil(len(train) / 4)
     assert meta["steps_per_epoch"] == steps_per_epoch and meta["total_steps"] == 3 * steps_per_epoch
     assert list(m.index) == list(range(1, 3 * steps_per_epoch + 1))
-    assert meta["hyperparameters"] == {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0}
+    assert meta["hyperparameters"] == {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0,
+                                       "lr_schedule": "constant"}
+    assert (m["learning_rate"] == meta["learning_rate"]).all()  # constant: the same every step
     assert meta["n_train_examples"] == len(train) and meta["n_valid_examples"] == len(valid)
     assert m["train_loss"].notna().all() and m["train_accuracy"].between(0, 1).all()
     # full validation exactly at each epoch end, a checkpoint there too
@@ -186,6 +188,18 @@ def test_cli_finetune_writes_openai_results_and_prints_a_diagnosis(tmp_path, cap
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
 
 
+def test_a_linear_schedule_falls_from_the_peak_towards_zero_step_by_step(marv):
+    model = tinylm.TinyLM(tinylm.Config(4, 4, 8), seed=0)
+    run = model.finetune(marv[0][:12], n_epochs=2, batch_size=4, learning_rate_multiplier=2,
+                         lr_schedule="linear", progress=False)
+    peak, rates = run.meta["learning_rate"], run.metrics["learning_rate"]
+    assert run.meta["hyperparameters"]["lr_schedule"] == "linear"
+    assert peak == pytest.approx(2 * 2e-3) and len(rates) == 6
+    assert rates.tolist() == pytest.approx([peak * (6 - s) / 6 for s in range(6)])
+    with pytest.raises(ValueError, match="lr_schedule must be one of 'constant', 'linear'"):
+        model.finetune(marv[0][:4], lr_schedule="cosine", progress=False)
+
+
 def test_cli_finetune_starts_from_the_transformer_with_its_own_defaults(tmp_path, capsys):
     from ftlab.cli import main
 
@@ -201,6 +215,17 @@ def test_cli_finetune_starts_from_the_transformer_with_its_own_defaults(tmp_path
     assert main(["finetune", str(train), "--model", "gpt-2", "-o", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "tinylm-attn-v1" in err
+
+
+def test_cli_finetune_takes_a_learning_rate_schedule(tmp_path):
+    from ftlab.cli import main
+
+    train = str(data_dir() / "chat" / "tickets_train.jsonl")
+    saved = tmp_path / "model.npz"
+    assert main(["finetune", train, "--epochs", "1", "--lr-schedule", "linear", "-o",
+                 str(tmp_path / "run.csv"), "--save-model", str(saved)]) == 0
+    job = tinylm.load(saved).info["finetuned"][-1]
+    assert job["hyperparameters"]["lr_schedule"] == "linear"
 
 
 def test_cli_finetune_reports_a_bad_file(tmp_path, capsys):

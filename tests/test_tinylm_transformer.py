@@ -72,8 +72,8 @@ def test_gradient_check_every_parameter_against_finite_differences():
 
 def test_rows_that_start_alike_share_that_work_with_the_same_loss_and_gradients():
     """Chats with one system prompt start with the same tokens: with shares_common_start,
-    loss_and_grads computes those once (one row, the others attend to it), and each row only up
-    to its last counted target.
+    loss_and_grads computes those once (one row, the others attend to it), each row only up to
+    its last counted target, and the last layer only from a group's first counted target.
     Nothing may change but the work: not the loss, not a gradient, not a counted logit. Row 1
     ends early (padding), row 3 counts nothing, rows 0 and 2 have other lengths."""
     model = _rough_model(SMALL)
@@ -87,6 +87,8 @@ def test_rows_that_start_alike_share_that_work_with_the_same_loss_and_gradients(
     targets[4, 24:] = IGNORE_INDEX
     targets[2, 20] = IGNORE_INDEX  # a sharing position must have no counted target in any row
     assert transformer.shared_start(tokens, targets) == 20
+    targets[0, :30] = targets[1, :28] = targets[2, :26] = IGNORE_INDEX  # replies after prompts:
+    assert [g[2] for g in transformer._similar_lengths(targets, 20)] == [0, 8, 6]  # a late last layer
     plain = model.loss_and_grads(tokens, targets, 5)
     model.shares_common_start = True
     shared = model.loss_and_grads(tokens, targets, 5)
@@ -96,6 +98,8 @@ def test_rows_that_start_alike_share_that_work_with_the_same_loss_and_gradients(
         np.testing.assert_allclose(shared[1][name], grad, rtol=1e-9, atol=1e-12, err_msg=name)
     counted = targets != IGNORE_INDEX  # the logits the loss reads
     np.testing.assert_allclose(shared[2][counted], plain[2][counted], rtol=1e-9, atol=1e-12)
+    scored = model.counted_logits(tokens, targets)  # what validation scoring reads
+    np.testing.assert_allclose(scored[counted], model.forward(tokens)[0][counted], rtol=1e-9)
 
 
 def test_sharing_the_tickets_system_prompt_trains_the_same_in_float32():
@@ -105,6 +109,7 @@ def test_sharing_the_tickets_system_prompt_trains_the_same_in_float32():
     tickets = ftlab.read_chat_jsonl(data_dir() / "chat" / "tickets_more.jsonl")[:6]
     tokens, targets = training._Examples.of(tickets, 512, "train", sequences=True).batch(range(6))
     assert transformer.shared_start(tokens, targets) > 100  # the system prompt
+    model.shares_common_start = False
     plain = model.loss_and_grads(tokens, targets, 3)
     model.shares_common_start = True
     shared = model.loss_and_grads(tokens, targets, 3)
@@ -112,6 +117,15 @@ def test_sharing_the_tickets_system_prompt_trains_the_same_in_float32():
     for name, grad in plain[1].items():
         np.testing.assert_allclose(shared[1][name], grad, rtol=1e-3,
                                    atol=1e-5 * np.abs(grad).max(), err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["tickets_train", "tickets_valid", "tickets_test", "tickets_more",
+                                  "marv_train", "marv_valid"])
+def test_the_context_holds_every_ticket_and_marv_example_whole(name):
+    """Read whole, the reply sees the entire question (longer chats would be read in windows)."""
+    records = ftlab.read_chat_jsonl(data_dir() / "chat" / f"{name}.jsonl")
+    longest = max(len(render_chat(r)[0]) for r in records)
+    assert longest <= TransformerConfig().context_size, longest
 
 
 def test_shared_start_stops_at_a_counted_target_or_a_differing_token():
@@ -424,6 +438,20 @@ def test_finetune_uses_the_models_defaults(tickets):
     assert run.meta["learning_rate"] == pytest.approx(
         TinyTransformer.base_learning_rate
         * TinyTransformer.finetune_defaults["learning_rate_multiplier"])
+
+
+def test_from_256_examples_the_defaults_are_the_large_sets():
+    """Many examples: fewer epochs of larger batches at a higher rate that decays to 0."""
+    train = [chat(f"Question {i}?", f"Answer {i}.") for i in range(256)]
+    run = TinyTransformer(TINY).finetune(train, n_epochs=1, progress=False)
+    large = TinyTransformer.large_set_defaults
+    assert run.meta["hyperparameters"] == {**large, "n_epochs": 1}
+    assert run.meta["learning_rate"] == pytest.approx(
+        TinyTransformer.base_learning_rate * large["learning_rate_multiplier"])
+    rates = run.metrics["learning_rate"]
+    assert rates.iloc[0] == run.meta["learning_rate"] and rates.is_monotonic_decreasing
+    small = TinyTransformer(TINY).finetune(train[:255], n_epochs=1, progress=False)
+    assert small.meta["hyperparameters"]["batch_size"] == 2  # one fewer: the small set's
 
 
 def test_weight_zero_replies_are_not_trained_on():

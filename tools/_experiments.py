@@ -57,14 +57,25 @@ def read_tickets(args):
     """(train records, test records, a function returning a fresh ``--model``); a file that
     cannot be read is one line on stderr and exit status 1."""
     from ftlab.chat.files import read_chat_jsonl
-    from ftlab.tinylm.model import load_pretrained
 
     try:
         train, test = read_chat_jsonl(args.train), read_chat_jsonl(args.test)
     except OSError as err:
         print(f"cannot read the data: {err}", file=sys.stderr)
         sys.exit(1)
-    return train, test, lambda: load_pretrained(args.model)
+    return train, test, lambda: load_recorded_model(args.model)
+
+
+def load_recorded_model(name):
+    """A fresh copy of the shipped model ``name``, computing the way the recorded experiments
+    did: every row of a batch in full (``shares_common_start = False``). Sharing rounds
+    differently, and a re-run must come out the same as the shipped row."""
+    from ftlab.tinylm.model import load_pretrained
+
+    model = load_pretrained(name)
+    if hasattr(model, "shares_common_start"):
+        model.shares_common_start = False
+    return model
 
 
 def print_times(table, elapsed):

@@ -33,7 +33,6 @@ from ftlab import __version__, read_chat_jsonl, task_accuracy
 from ftlab.tinylm.dpo import DEFAULTS as DPO_DEFAULTS
 from ftlab.tinylm.dpo import dpo_finetune, reply_logprobs
 from ftlab.tinylm.files import weights_hash
-from ftlab.tinylm.model import load_pretrained
 
 ROOT = _experiments.ROOT
 
@@ -68,7 +67,7 @@ def score(model, name):
 
 def run_seed(seed, *, load_model=None):
     """The three arms of one seed: a list of rows."""
-    load_model = load_model or (lambda: load_pretrained(MODEL))
+    load_model = load_model or (lambda: _experiments.load_recorded_model(MODEL))
     chat = {key: read_chat_jsonl(CHAT / name) for key, name in FILES.items()
             if key in ("tickets_train", "tickets_valid", "sft_train")}
     round_1 = load_model()

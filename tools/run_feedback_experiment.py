@@ -24,7 +24,6 @@ import pandas as pd
 from ftlab import __version__
 from ftlab.chat.labels import normalize_label
 from ftlab.tinylm.files import weights_hash
-from ftlab.tinylm.model import load_pretrained
 from ftlab.widgets.feedback import FeedbackLoop
 
 ROOT = _experiments.ROOT
@@ -47,7 +46,7 @@ def flagged_by_reviewer(loop):
 
 def run_seed(seed, *, load_model=None):
     """One row: both rounds' test accuracy and what round 2 fixed, broke and learnt."""
-    load_model = load_model or (lambda: load_pretrained(MODEL))
+    load_model = load_model or (lambda: _experiments.load_recorded_model(MODEL))
     weights = weights_hash(load_model().params)[:16]
     start = time.perf_counter()
     loop = FeedbackLoop(load_model, seed=seed)

@@ -26,7 +26,6 @@ import numpy as np
 from ftlab.chat.files import read_chat_jsonl
 from ftlab.chat.variants import (INSTRUCTIONS, METADATA, PAGE_RATE, SHORTCUT_RATE,
                                  ticket_variants)
-from ftlab.tinylm.model import load_pretrained
 from ftlab.tinylm.recipes import RecipeComparison, compare_training_sets
 
 ROOT = _experiments.ROOT
@@ -78,12 +77,13 @@ def _file_name(records):
 def rerun_row(row, *, load_model=None):
     """Re-run one row (variant × seed) of a results file from scratch; returns the new row.
 
-    The model is ``load_pretrained(row["model"])`` unless ``load_model`` is given, and the data
+    The model is ``_experiments.load_recorded_model(row["model"])`` unless ``load_model`` is
+    given, and the data
     are the row's files in ``data/chat/``. Every column but the timings must come out the same.
     """
     if load_model is None:
         def load_model():
-            return load_pretrained(row["model"])
+            return _experiments.load_recorded_model(row["model"])
     chat = ROOT / "data" / "chat"
     again = run_rounds(read_chat_jsonl(chat / row["train_file"]),
                        read_chat_jsonl(chat / row["test_file"]), load_model=load_model,

@@ -98,7 +98,7 @@ def softmax_last(scores):
     return scores
 
 
-def attention(x, p, prefix, n_heads, past=None):
+def attention(x, p, prefix, n_heads, past=None, first_query=0):
     """Causal multi-head self-attention on ``x`` (B, T, d); weights ``p[prefix + name]``.
 
     q, k, v = x Wqkv (one matrix product for all three, then split); per head
@@ -107,18 +107,20 @@ def attention(x, p, prefix, n_heads, past=None):
 
     ``past``: the keys and values, (1, H, P, d/H) each, of P positions that come before every
     row of ``x`` (the start that a batch of chats shares); each row attends to them too.
+    ``first_query``: compute the output only from that position on (every position still gives
+    its key and value), for a last layer whose earlier outputs nobody reads.
     """
     d = x.shape[-1]
     qkv = linear(x, p[prefix + "Wqkv"], p[prefix + "bqkv"])
     q, k, v = (split_heads(qkv[..., i * d:(i + 1) * d], n_heads) for i in range(3))
     # Scaling q (T x d/H numbers) costs less than scaling the scores (T x T).
-    q = q * x.dtype.type(1.0 / np.sqrt(d // n_heads))
-    keys, values, mask = k, v, causal_mask(x.shape[1], x.dtype)
+    q = q[:, :, first_query:] * x.dtype.type(1.0 / np.sqrt(d // n_heads))
+    keys, values, mask = k, v, causal_mask(x.shape[1], x.dtype)[first_query:]
     if past is not None:
         shape = (len(x), *past[0].shape[1:])
         keys = np.concatenate([np.broadcast_to(past[0], shape), k], axis=2)
         values = np.concatenate([np.broadcast_to(past[1], shape), v], axis=2)
-        mask = np.concatenate([np.zeros((x.shape[1], shape[2]), x.dtype), mask], axis=1)
+        mask = np.concatenate([np.zeros((len(mask), shape[2]), x.dtype), mask], axis=1)
     scores = q @ keys.transpose(0, 1, 3, 2)
     scores += mask
     probs = softmax_last(scores)
@@ -141,7 +143,7 @@ def attention_backward(dout, cache, p, prefix, dkv=None):
     gradients w.r.t. ``past`` (summed over the rows that shared it; None if there was none).
     """
     x, q, keys, values, probs, heads, mixed = cache
-    n_heads, n_past = q.shape[1], keys.shape[2] - q.shape[2]
+    n_heads, n_past = q.shape[1], keys.shape[2] - x.shape[1]
     scale = x.dtype.type(1.0 / np.sqrt(x.shape[-1] // n_heads))
     dmixed, dWo, dbo = linear_backward(dout, mixed, p[prefix + "Wo"])
     dheads = split_heads(dmixed, n_heads)                     # d(probs @ v)
@@ -158,6 +160,8 @@ def attention_backward(dout, cache, p, prefix, dkv=None):
         dk, dv = dk[:, :, n_past:], dv[:, :, n_past:]
     if dkv is not None:
         dk, dv = dk + dkv[0], dv + dkv[1]
+    if dq.shape[2] < dk.shape[2]:  # queries from first_query on: the earlier ones had none
+        dq = np.concatenate([np.zeros_like(dk[:, :, :dk.shape[2] - dq.shape[2]]), dq], axis=2)
     dqkv = np.concatenate([merge_heads(g) for g in (dq, dk, dv)], axis=-1)
     dx, dWqkv, dbqkv = linear_backward(dqkv, x, p[prefix + "Wqkv"])
     return dx, {prefix + "Wqkv": dWqkv, prefix + "bqkv": dbqkv, prefix + "Wo": dWo,
@@ -189,12 +193,12 @@ def mlp_backward(dout, cache, p, prefix):
 # ----------------------------------------------------------------------------- one block
 
 
-def block(x, p, prefix, n_heads, past=None):
+def block(x, p, prefix, n_heads, past=None, first_query=0):
     """One pre-LayerNorm decoder block; returns the new residual stream, the cache, and (k, v).
-    ``past``: as for ``attention``."""
+    ``past`` and ``first_query``: as for ``attention`` (the stream returned starts there)."""
     a, ln1 = layer_norm(x, p[prefix + "ln1_g"], p[prefix + "ln1_b"])
-    attended, att, kv = attention(a, p, prefix, n_heads, past)
-    x = x + attended
+    attended, att, kv = attention(a, p, prefix, n_heads, past, first_query)
+    x = x[:, first_query:] + attended
     m, ln2 = layer_norm(x, p[prefix + "ln2_g"], p[prefix + "ln2_b"])
     fed, ff = mlp(m, p, prefix)
     return x + fed, (ln1, att, ln2, ff), kv
@@ -211,4 +215,5 @@ def block_backward(dx, cache, p, prefix, dkv=None):
     da, att_grads, dpast = attention_backward(dx, att, p, prefix, dkv)
     grads.update(att_grads)
     da, grads[prefix + "ln1_g"], grads[prefix + "ln1_b"] = layer_norm_backward(da, ln1)
-    return dx + da, grads, dpast
+    da[:, da.shape[1] - dx.shape[1]:] += dx  # the stream went on from first_query only
+    return da, grads, dpast

@@ -64,7 +64,8 @@ class ChatModel:
     def finetune(self, train, valid=None, **kwargs):
         """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``.
 
-        Hyperparameters left out take this model's ``finetune_defaults`` (if it has any).
+        Hyperparameters left out take this model's ``default_hyperparameters(len(train))``
+        (or its ``finetune_defaults``, if it has any).
         """
         from ftlab.tinylm.training import finetune
 

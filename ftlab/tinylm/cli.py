@@ -6,7 +6,8 @@
 writes the run in OpenAI's results-file layout (readable by ``ftlab.load_run`` and any tool that
 reads OpenAI results) and prints the run's diagnosis. ``--model`` picks the shipped model: the MLP
 (``tinylm-char-v1``, the default: seconds) or the transformer that reads the whole conversation
-(``tinylm-attn-v1``: tens of seconds). Settings left out take the model's own defaults. Exit
+(``tinylm-attn-v1``: tens of seconds). Settings left out take the model's own defaults (the
+transformer's depend on how many examples there are). Exit
 status 2 when an input cannot be read, a value is out of range, or an output is refused (it
 exists, or it is an input); nothing is written then.
 """
@@ -29,6 +30,9 @@ def add_parsers(sub):
                    type=checked(int, lambda n: n >= 1, "a whole number of at least 1"))
     p.add_argument("--lr-multiplier", help="learning_rate_multiplier (default: the model's own, 1.0)",
                    type=checked(float, lambda x: 0 < x < float("inf"), "a number above 0"))
+    p.add_argument("--lr-schedule", choices=("constant", "linear"),
+                   help="keep the learning rate, or let it fall linearly to 0 (default: the "
+                        "model's own; MLP constant)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", required=True, help="results CSV to write")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
@@ -81,7 +85,8 @@ def finetune_command(args):
         valid = _read(args.valid) if args.valid else None
         model = load_pretrained(args.model)
         run = model.finetune(train, valid, n_epochs=args.epochs, batch_size=args.batch_size,
-                             learning_rate_multiplier=args.lr_multiplier, seed=args.seed,
+                             learning_rate_multiplier=args.lr_multiplier,
+                             lr_schedule=args.lr_schedule, seed=args.seed,
                              name=Path(args.train).stem)
     except ValueError as exc:
         print(redact(f"ftlab finetune: {exc}"), file=sys.stderr)

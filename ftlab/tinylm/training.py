@@ -8,7 +8,9 @@ hosted fine-tuning service.
   ``batch_size`` examples; one optimiser step per batch, so ``steps per epoch = ceil(n / batch)``;
 - the loss of a step is the mean cross-entropy over the batch's **assistant tokens** (weight-0
   replies and prompts masked with ``ignore_index``); Adam with learning rate
-  ``BASE_LEARNING_RATE × learning_rate_multiplier``, gradients clipped to norm 1;
+  ``BASE_LEARNING_RATE × learning_rate_multiplier``, gradients clipped to norm 1; with
+  ``lr_schedule="linear"`` the rate falls in a straight line from there towards 0 over the
+  planned steps (Hugging Face Trainer's default schedule), with ``"constant"`` it stays;
 - every ``eval_every`` steps the loss on a random sample of validation examples
   (``valid_loss``, ``valid_accuracy``), and at each epoch end on the whole validation set
   (``full_valid_loss``, ``full_valid_accuracy``) plus a checkpoint of the weights, kept in memory;
@@ -18,7 +20,8 @@ The MLP learns from each assistant token's 16-character context; the transformer
 (``reads_whole_sequences``) reads each example whole, padded to the longest in its batch, with the
 same tokens counted, each batch placed at a random position of its context
 (``shifts_positions``). A model may bring its own ``base_learning_rate`` and
-``finetune_defaults`` (the hyperparameters used when a call leaves them out).
+``default_hyperparameters(n_examples)`` (the hyperparameters used when a call leaves them out,
+which may depend on the size of the data, as a hosted service's "auto" settings do).
 
 The result is a ``Run`` in the same shape as a recorded OpenAI job, so ``plot_runs``, ``diagnose``
 and the early-stopping tools work on it.
@@ -35,7 +38,9 @@ from ftlab.tinylm.sequences import pad_batch, shift, windows
 from ftlab.tinylm.text import IGNORE_INDEX, contexts, render_chat
 
 BASE_LEARNING_RATE = 2e-3  # the MLP's; a model may set its own base_learning_rate
-DEFAULTS = {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0}
+DEFAULTS = {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0,
+            "lr_schedule": "constant"}
+LR_SCHEDULES = ("constant", "linear")
 MAX_GRAD_NORM = 1.0
 SCORE_TOKENS = 4096  # positions per forward pass when scoring whole sequences
 
@@ -166,7 +171,9 @@ def _score(model, examples, indices):
             chunk = []
             if tokens is None:
                 continue
-            logits, y = _counted(model.forward(tokens)[0], targets)
+            scored = (model.counted_logits(tokens, targets) if hasattr(model, "counted_logits")
+                      else model.forward(tokens)[0])
+            logits, y = _counted(scored, targets)
             total += float(cross_entropy(logits, y, reduction="sum"))
             hits += int((logits.argmax(axis=1) == y).sum())
             n += len(y)
@@ -177,7 +184,8 @@ def _whole(x, low):
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= low
 
 
-def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every):
+def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every,
+                           lr_schedule):
     if not _whole(n_epochs, 1) or n_epochs > 1000:
         raise ValueError(f"n_epochs must be a whole number from 1 to 1000, got {n_epochs!r}")
     if not _whole(batch_size, 1):
@@ -188,15 +196,30 @@ def _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_
                          f"{learning_rate_multiplier!r}")
     if eval_every is not None and not _whole(eval_every, 1):
         raise ValueError(f"eval_every must be a positive whole number or None, got {eval_every!r}")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))}, got "
+                         f"{lr_schedule!r}")
+
+
+def learning_rate_at(step, total_steps, peak, schedule):
+    """The learning rate of optimiser step ``step`` (0, 1, ...) of ``total_steps``.
+
+    >>> [learning_rate_at(s, 4, 1.0, "linear") for s in range(4)]
+    [1.0, 0.75, 0.5, 0.25]
+    """
+    return peak * (total_steps - step) / total_steps if schedule == "linear" else peak
 
 
 def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
-             learning_rate_multiplier=None, seed=0, eval_every=None, valid_sample_size=None,
-             callbacks=None, progress=True, restore_best=False, name=None):
+             learning_rate_multiplier=None, lr_schedule=None, seed=0, eval_every=None,
+             valid_sample_size=None, callbacks=None, progress=True, restore_best=False,
+             name=None):
     """Fine-tune ``model`` in place on chat records ``train``; returns a ``Run``.
 
-    ``n_epochs``, ``batch_size`` and ``learning_rate_multiplier`` left as None take the model's
-    ``finetune_defaults`` (the MLP's: 3 epochs, batch 4, multiplier 1.0).
+    ``n_epochs``, ``batch_size``, ``learning_rate_multiplier`` and ``lr_schedule``
+    (``"constant"`` or ``"linear"``) left as None take the model's
+    ``default_hyperparameters(len(train))`` (the MLP's: 3 epochs, batch 4, multiplier 1.0,
+    constant).
 
     ``valid`` (chat records) adds ``valid_loss``/``valid_accuracy`` on a sample of
     ``valid_sample_size`` examples (default: ``max(batch_size, 8)``) every ``eval_every`` steps
@@ -204,30 +227,32 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
     ``restore_best=True`` leaves the model with the epoch checkpoint of lowest full validation
     loss instead of the last weights. The same seed gives the same run.
     """
-    defaults = {**DEFAULTS, **getattr(model, "finetune_defaults", {})}
-    n_epochs = defaults["n_epochs"] if n_epochs is None else n_epochs
-    batch_size = defaults["batch_size"] if batch_size is None else batch_size
-    if learning_rate_multiplier is None:
-        learning_rate_multiplier = defaults["learning_rate_multiplier"]
-    _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every)
     start_time = time.perf_counter()
     c = model.config.context_size
     sequences = bool(getattr(model, "reads_whole_sequences", False))
     train_ex = _Examples.of(train, c, "train", sequences=sequences)
     valid_ex = _Examples.of(valid, c, "valid", sequences=sequences)
+    defaults = {**DEFAULTS, **_model_defaults(model, len(train_ex))}
+    n_epochs = defaults["n_epochs"] if n_epochs is None else n_epochs
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
+    if learning_rate_multiplier is None:
+        learning_rate_multiplier = defaults["learning_rate_multiplier"]
+    lr_schedule = defaults["lr_schedule"] if lr_schedule is None else lr_schedule
+    _check_hyperparameters(n_epochs, batch_size, learning_rate_multiplier, eval_every,
+                           lr_schedule)
     n = len(train_ex)
     batch_size = min(int(batch_size), n)
     steps_per_epoch = math.ceil(n / batch_size)
     total_steps = steps_per_epoch * int(n_epochs)
     eval_every = int(eval_every or max(1, steps_per_epoch // 4))
     sample_size = min(len(valid_ex), valid_sample_size or max(batch_size, 8)) if valid_ex else 0
-    lr = getattr(model, "base_learning_rate", BASE_LEARNING_RATE) * learning_rate_multiplier
+    peak_lr = getattr(model, "base_learning_rate", BASE_LEARNING_RATE) * learning_rate_multiplier
     shuffle_rng = np.random.default_rng([seed, 0])  # two streams: evaluating more or less often
     valid_rng = np.random.default_rng([seed, 1])  # must not change which batches training sees
     # a third for models that start each batch at a random position (see _train_step)
     offset_rng = np.random.default_rng([seed, 2]) if getattr(model, "shifts_positions", False) \
         else None
-    optimizer = Adam(model.params, lr=lr)
+    optimizer = Adam(model.params, lr=peak_lr)
     callbacks = list(callbacks or [])
     if valid_ex is None and any(isinstance(cb, EarlyStopping) for cb in callbacks):
         raise ValueError("EarlyStopping watches the validation loss: pass valid=... records too")
@@ -243,12 +268,13 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
                 step += 1
                 picked = order[b * batch_size:(b + 1) * batch_size]
                 batch = train_ex.batch(picked)
+                optimizer.lr = learning_rate_at(step - 1, total_steps, peak_lr, lr_schedule)
                 # epochs done, as Hugging Face logs it: 1.0 at the end of the first epoch
                 row = {"step": step, "epoch": step / steps_per_epoch,
                        **_train_step(model, optimizer, *batch, offset_rng)}
                 tokens_seen += train_ex.n_tokens(picked)
                 row["elapsed_tokens"] = tokens_seen
-                row["learning_rate"] = lr
+                row["learning_rate"] = optimizer.lr
                 epoch_end = b == steps_per_epoch - 1
                 if valid_ex is not None and (step % eval_every == 0 or epoch_end):
                     pick = valid_rng.choice(len(valid_ex), size=sample_size, replace=False)
@@ -280,8 +306,9 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
         "name": name or f"tinylm {n_epochs} epochs, batch {batch_size}, lr×{learning_rate_multiplier:g}",
         "model": model.info.get("name", "tinylm-attn" if sequences else "tinylm"),
         "hyperparameters": {"n_epochs": int(n_epochs), "batch_size": batch_size,
-                            "learning_rate_multiplier": learning_rate_multiplier},
-        "learning_rate": lr, "seed": seed, "n_train_examples": n,
+                            "learning_rate_multiplier": learning_rate_multiplier,
+                            "lr_schedule": lr_schedule},
+        "learning_rate": peak_lr, "seed": seed, "n_train_examples": n,
         "n_valid_examples": len(valid_ex) if valid_ex else 0, "valid_sample_size": sample_size,
         "eval_every": eval_every, "steps_per_epoch": steps_per_epoch, "total_steps": step,
         "planned_steps": total_steps, "trained_tokens": tokens_seen,
@@ -294,6 +321,12 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
     model.info.setdefault("finetuned", []).append({k: meta[k] for k in (
         "name", "hyperparameters", "n_train_examples", "total_steps")})
     return _make_run(history, meta)
+
+
+def _model_defaults(model, n_examples):
+    """The hyperparameters ``model`` picks for ``n_examples`` training examples."""
+    pick = getattr(model, "default_hyperparameters", None)
+    return pick(n_examples) if pick else getattr(model, "finetune_defaults", {})
 
 
 def _train_step(model, optimizer, ctx, targets, offset_rng=None):

@@ -38,6 +38,8 @@ from ftlab.tinylm.text import IGNORE_INDEX, PAD, VOCAB_SIZE, encode, render_chat
 
 # Rows must share at least this many first tokens for loss_and_grads to compute them once.
 MIN_SHARED = 16
+# A group of rows (see _similar_lengths) may compute at most this many times their own positions.
+MAX_PADDING = 1.1
 
 
 def shared_start(tokens, targets):
@@ -91,16 +93,21 @@ class TinyTransformer(ChatModel):
     """
 
     # ftlab.tinylm.training reads these: train on whole sequences, each batch starting at a
-    # random position, with these defaults (chosen on the tickets data: see data/models/README.md)
+    # random position, with the defaults of default_hyperparameters
     reads_whole_sequences = True
     shifts_positions = True
     base_learning_rate = 5e-5
-    finetune_defaults = {"n_epochs": 12, "batch_size": 2, "learning_rate_multiplier": 1.0}
-    # True: loss_and_grads computes the start that a batch's rows share once (see there). The
-    # same results up to float rounding, 2-3x faster on the tickets; off by default because
-    # rounding differently sends a fine-tune down a slightly different path, and the recorded
-    # experiments in data/experiments/ must reproduce bit for bit.
-    shares_common_start = False
+    # chosen on the tickets data (data/models/README.md): these on the 72 examples of
+    # tickets_train.jsonl ...
+    finetune_defaults = {"n_epochs": 12, "batch_size": 2, "learning_rate_multiplier": 1.0,
+                         "lr_schedule": "constant"}
+    # ... and these from LARGE_SET examples on (chosen on 1,300 tickets)
+    LARGE_SET = 256
+    large_set_defaults = {"n_epochs": 3, "batch_size": 8, "learning_rate_multiplier": 8.0,
+                          "lr_schedule": "linear"}
+    # loss_and_grads computes the start that a batch's rows share (a system prompt) once: the
+    # same results up to float rounding, 2.7x faster on the tickets (see loss_and_grads)
+    shares_common_start = True
 
     def __init__(self, config=None, *, seed=0, dtype=np.float32):
         self.config = config or TransformerConfig()
@@ -109,6 +116,22 @@ class TinyTransformer(ChatModel):
                        _initial_weights(self.config, np.random.default_rng(seed)).items()}
         self.checkpoints = []  # filled by finetune: one copy of the weights per epoch
         self.info = {}  # where the weights came from (pretraining corpus, fine-tuning runs)
+
+    @classmethod
+    def default_hyperparameters(cls, n_examples):
+        """What ``finetune`` uses for what a call leaves out, for ``n_examples`` examples.
+
+        A small set needs many epochs of small batches; a large one fewer epochs of larger
+        batches at a higher rate decaying to 0, which keeps a fine-tune of 1,300 tickets under a
+        minute.
+
+        >>> TinyTransformer.default_hyperparameters(72)["n_epochs"]
+        12
+        >>> TinyTransformer.default_hyperparameters(1300)["lr_schedule"]
+        'linear'
+        """
+        large = n_examples >= cls.LARGE_SET
+        return dict(cls.large_set_defaults if large else cls.finetune_defaults)
 
     def __repr__(self):
         c = self.config
@@ -178,18 +201,16 @@ class TinyTransformer(ChatModel):
         0 on the rest (prompts, weight-0 replies, padding): ``IGNORE_INDEX`` as in
         ``ftlab.cross_entropy``.
 
-        With ``shares_common_start`` set, rows that start alike (chats with the same system
-        prompt) share that start's work: it is computed once, and every row attends to it
-        (``_forward_shared``). The loss and the gradients are the same as without sharing, up
-        to float rounding; the logits are computed only where the loss counts them (0
-        elsewhere). Set it before ``model.finetune(...)`` on chats with one system prompt.
+        With ``shares_common_start`` (the default), rows that start alike (chats with the same
+        system prompt) share that start's work: it is computed once, and every row attends to
+        it (``_forward_shared``). The loss and the gradients are the same as without sharing,
+        up to float rounding; the logits are computed only where the loss counts them (0
+        elsewhere). A fine-tune that rounds differently drifts onto a slightly different path,
+        so results recorded without sharing reproduce only with
+        ``model.shares_common_start = False``.
         """
         tokens, targets = np.asarray(tokens), np.asarray(targets)
-        shared = shared_start(tokens, targets) if self.shares_common_start else 0
-        if shared >= MIN_SHARED:
-            logits, cache = self._forward_shared(tokens, targets, offset, shared)
-        else:
-            logits, cache = self.forward(tokens, offset)
+        logits, cache, backward = self._forward_counted(tokens, targets, offset)
         flat, y = logits.reshape(-1, self.config.vocab_size), targets.ravel()
         rows = np.flatnonzero(y != IGNORE_INDEX)
         loss = float(cross_entropy(flat[rows], y[rows])) if len(rows) else math.nan
@@ -199,8 +220,19 @@ class TinyTransformer(ChatModel):
         picked /= picked.sum(axis=1, keepdims=True)
         picked[np.arange(len(rows)), y[rows]] -= 1
         dflat[rows] = picked / max(len(rows), 1)
-        backward = self._backward_shared if shared >= MIN_SHARED else self.backward
         return loss, backward(cache, dflat.reshape(logits.shape)), logits
+
+    def counted_logits(self, tokens, targets):
+        """Logits (B, T, vocab) at the positions whose ``targets`` count, for scoring (the
+        others may be 0); a start the rows share is computed once, as in ``loss_and_grads``."""
+        return self._forward_counted(np.asarray(tokens), np.asarray(targets), 0)[0]
+
+    def _forward_counted(self, tokens, targets, offset):
+        """(logits, cache, the backward that goes with them): shared or plain."""
+        shared = shared_start(tokens, targets) if self.shares_common_start else 0
+        if shared >= MIN_SHARED:
+            return (*self._forward_shared(tokens, targets, offset, shared), self._backward_shared)
+        return (*self.forward(tokens, offset), self.backward)
 
     def _forward_shared(self, tokens, targets, offset, n):
         """``forward`` for rows whose first ``n`` tokens are the same (see ``shared_start``).
@@ -208,8 +240,10 @@ class TinyTransformer(ChatModel):
         Those ``n`` positions (the head) go through the model once, as one row. The rest of each
         row is cut after its last counted target (later positions change nothing it counts),
         and rows of similar length go through together (``_similar_lengths``), attending to the
-        head's keys and values as to their own earlier positions. Only the logits the loss
-        counts are computed; the others are left at 0.
+        head's keys and values as to their own earlier positions. The last layer computes its
+        output only from a group's first counted position on (earlier positions give it keys
+        and values, but no logit of theirs is counted), and only those logits are computed;
+        the others are left at 0.
         """
         c, p = self.config, self.params
         if offset + tokens.shape[1] > c.context_size:
@@ -217,19 +251,22 @@ class TinyTransformer(ChatModel):
                              f"{c.context_size - offset} positions, got shape {tokens.shape}")
         groups = _similar_lengths(targets, n)
         head = self._embed(tokens[:1, :n], offset)
-        xs = [self._embed(tokens[rows, n:end], offset + n) for rows, end in groups]
+        xs = [self._embed(tokens[rows, n:end], offset + n) for rows, end, _ in groups]
         head_caches, caches = [], [[] for _ in groups]
         for layer in range(c.n_layers):
-            head, cache, kv = block(head, p, f"h{layer}.", c.n_heads)
+            last = layer == c.n_layers - 1  # its outputs are read only where a target counts
+            # (and the head's by nobody: the rows read its keys and values)
+            head, cache, kv = block(head, p, f"h{layer}.", c.n_heads, first_query=n if last else 0)
             head_caches.append(cache)
             for i, x in enumerate(xs):
-                xs[i], cache, _ = block(x, p, f"h{layer}.", c.n_heads, past=kv)
+                xs[i], cache, _ = block(x, p, f"h{layer}.", c.n_heads, past=kv,
+                                        first_query=groups[i][2] if last else 0)
                 caches[i].append(cache)
         logits = np.zeros((*tokens.shape, c.vocab_size), dtype=self.dtype)
         outputs = []
-        for (rows, end), x in zip(groups, xs):
+        for (rows, end, first), x in zip(groups, xs):
             y, final = layer_norm(x, p["lnf_g"], p["lnf_b"])
-            logits[rows, n:end] = y @ p["tok_emb"].T
+            logits[rows, n + first:end] = y @ p["tok_emb"].T
             outputs.append((final, y))
         return logits, (tokens, offset, n, groups, head_caches, caches, outputs)
 
@@ -239,11 +276,11 @@ class TinyTransformer(ChatModel):
         tokens, offset, n, groups, head_caches, caches, outputs = cache
         c, p = self.config, self.params
         grads, dxs = {}, []
-        for (rows, end), (final, y) in zip(groups, outputs):
-            group_grads, dx = self._output_backward(dlogits[rows, n:end], final, y)
+        for (rows, end, first), (final, y) in zip(groups, outputs):
+            group_grads, dx = self._output_backward(dlogits[rows, n + first:end], final, y)
             _add_into(grads, group_grads)
             dxs.append(dx)
-        dhead = np.zeros((1, n, c.width), dtype=self.dtype)
+        dhead = np.zeros((1, 0, c.width), dtype=self.dtype)  # the last layer's head outputs none
         for layer in reversed(range(c.n_layers)):
             dkv = (0, 0)
             for i in range(len(groups)):
@@ -257,7 +294,7 @@ class TinyTransformer(ChatModel):
         grads.setdefault("tok_emb", np.zeros_like(p["tok_emb"]))
         grads["pos_emb"] = np.zeros_like(p["pos_emb"])
         self._lookup_backward(grads, dhead, tokens[:1, :n], offset)
-        for (rows, end), dx in zip(groups, dxs):
+        for (rows, end, _), dx in zip(groups, dxs):
             self._lookup_backward(grads, dx, tokens[rows, n:end], offset + n)
         for name in ("lnf_g", "lnf_b"):
             grads.setdefault(name, np.zeros_like(p[name]))
@@ -353,21 +390,22 @@ class TinyTransformer(ChatModel):
 
 def _similar_lengths(targets, start):
     """Rows that count a target, cut after their last counted one and grouped by length: a list
-    of (row indices, end). A group computes every row up to its longest row's end; sorting
-    the rows by length and starting a new group when that padding would exceed a quarter of
-    the work keeps the waste small."""
+    of (row indices, end, first counted position after ``start``). A group computes every row
+    up to its longest row's end; sorting the rows by length and starting a new group when that
+    would make more than ``MAX_PADDING`` times the rows' own positions keeps the waste small."""
     counted = targets[:, start:] != IGNORE_INDEX
     ends = targets.shape[1] - np.argmax(counted[:, ::-1], axis=1)
     rows = sorted(np.flatnonzero(counted.any(axis=1)), key=lambda r: ends[r])
     groups, group = [], []
     for r in rows:
         needed = sum(ends[i] - start for i in group) + ends[r] - start
-        if group and (ends[r] - start) * (len(group) + 1) > 1.25 * needed:
+        if group and (ends[r] - start) * (len(group) + 1) > MAX_PADDING * needed:
             groups.append(group)
             group = []
         group.append(r)
     groups += [group] if group else []
-    return [(np.array(g), int(ends[g[-1]])) for g in groups]
+    return [(np.array(g), int(ends[g[-1]]), int(np.argmax(counted[g].any(axis=0))))
+            for g in groups]
 
 
 def _add_into(grads, more):
