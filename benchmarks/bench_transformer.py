@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ftlab  # noqa: E402
 from ftlab._data import data_dir  # noqa: E402
+from ftlab.chat.tickets import ticket_router_data  # noqa: E402
 from ftlab.tinylm.model import load_pretrained_transformer  # noqa: E402
 from ftlab.tinylm.optim import one_blas_thread  # noqa: E402
 from ftlab.tinylm.text import PAD, decode, encode  # noqa: E402
@@ -113,14 +114,12 @@ def tickets_test_set():
 
 
 def ticket_sets():
-    """The 72 tickets of tickets_train.jsonl, and those with tickets_more.jsonl (whose first 80
-    messages join tickets_valid.jsonl as validation), as tools/measure_ticket_router.py uses them:
-    {name: (train, valid)}."""
+    """{name: (train, valid)}: the 72 tickets of tickets_train.jsonl, and all 1,300
+    (``ftlab.chat.tickets.ticket_router_data``)."""
     train = ftlab.read_chat_jsonl(CHAT / "tickets_train.jsonl")
     valid = ftlab.read_chat_jsonl(CHAT / "tickets_valid.jsonl")
-    more = ftlab.read_chat_jsonl(CHAT / "tickets_more.jsonl")
-    return {"72 tickets": (train, valid),
-            f"{len(train) + len(more) - 80} tickets": (train + more[80:], valid + more[:80])}
+    large_train, large_valid = ticket_router_data()
+    return {"72 tickets": (train, valid), f"{len(large_train)} tickets": (large_train, large_valid)}
 
 
 def finetuning(base):

@@ -454,6 +454,20 @@ def test_from_256_examples_the_defaults_are_the_large_sets():
     assert small.meta["hyperparameters"]["batch_size"] == 2  # one fewer: the small set's
 
 
+def test_the_shipped_ticket_router_routes_four_in_five_unseen_tickets():
+    """tinylm-attn-tickets-v1 (tools/finetune_ticket_router.py: the defaults, seed 0, all the
+    training tickets), which notebook 04a shows, does the job on messages it never saw."""
+    from ftlab.chat.tickets import ticket_router_data
+
+    router = tinylm.load_pretrained("tinylm-attn-tickets-v1")
+    assert router.info["name"] == "tinylm-attn-tickets-v1"
+    job = router.info["finetuned"][-1]
+    assert job["n_train_examples"] == len(ticket_router_data()[0])
+    assert job["hyperparameters"] == TinyTransformer.default_hyperparameters(job["n_train_examples"])
+    test = ftlab.read_chat_jsonl(data_dir() / "chat" / "tickets_test.jsonl")
+    assert ftlab.task_accuracy(router, test, progress=False).accuracy >= 0.8
+
+
 def test_weight_zero_replies_are_not_trained_on():
     train = [chat(f"Question {i}?", f"Answer {i}.", weight=0 if i < 2 else None) for i in range(4)]
     model = TinyTransformer(SMALL)

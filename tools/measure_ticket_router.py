@@ -5,7 +5,8 @@
 
 Routes the 88 unseen messages of ``data/chat/tickets_test.jsonl`` after training on the 72
 tickets of ``tickets_train.jsonl``, and on those plus ``tickets_more.jsonl`` (its first 80
-messages join ``tickets_valid.jsonl`` as validation, the rest join training), with two models:
+messages join ``tickets_valid.jsonl`` as validation, the rest join training:
+``ftlab.chat.tickets.ticket_router_data``), with two models:
 
 - a multinomial Naive Bayes over lower-cased words (Laplace smoothing), a bag-of-words yardstick
   that knows nothing but the training messages;
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ftlab  # noqa: E402
+from ftlab.chat.tickets import ticket_router_data  # noqa: E402
 from ftlab.tinylm.model import load_pretrained_transformer  # noqa: E402
 
 CHAT = ROOT / "data" / "chat"
@@ -62,10 +64,10 @@ def main():
         print("--seeds must be at least 1", file=sys.stderr)
         return 2
     read = lambda name: ftlab.read_chat_jsonl(CHAT / name)  # noqa: E731
-    small, valid, test, more = (read("tickets_train.jsonl"), read("tickets_valid.jsonl"),
-                                read("tickets_test.jsonl"), read("tickets_more.jsonl"))
-    sets = {"72 tickets": (small, valid),
-            f"{len(small) + len(more) - 80} tickets": (small + more[80:], valid + more[:80])}
+    small, valid, test = (read("tickets_train.jsonl"), read("tickets_valid.jsonl"),
+                          read("tickets_test.jsonl"))
+    large, large_valid = ticket_router_data()
+    sets = {"72 tickets": (small, valid), f"{len(large)} tickets": (large, large_valid)}
     for name, (train, valid_set) in sets.items():
         bayes = ftlab.task_accuracy(naive_bayes(train), test, progress=False).accuracy
         print(f"{name}: Naive Bayes {bayes:.1%}", flush=True)

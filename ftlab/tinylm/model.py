@@ -36,6 +36,7 @@ from ftlab.tinylm.text import (END, IGNORE_INDEX, VOCAB_SIZE, contexts, encode, 
 
 PRETRAINED_NAME = "tinylm-char-v1"  # the MLP's shipped weights
 TRANSFORMER_NAME = "tinylm-attn-v1"  # the transformer's shipped weights
+ROUTER_NAME = "tinylm-attn-tickets-v1"  # the transformer fine-tuned on the 1,300 tickets
 # What load_pretrained() returns when no name is given.
 DEFAULT_PRETRAINED = PRETRAINED_NAME
 
@@ -233,8 +234,9 @@ def pretrained_path(name=PRETRAINED_NAME):
 def load_pretrained(name=None):
     """A fresh copy of one of ftlab's pretrained models (trained on Python's documentation text).
 
-    ``name``: ``"tinylm-char-v1"`` (the MLP) or ``"tinylm-attn-v1"`` (the transformer); by
-    default ``DEFAULT_PRETRAINED``.
+    ``name``: ``"tinylm-char-v1"`` (the MLP), ``"tinylm-attn-v1"`` (the transformer) or
+    ``"tinylm-attn-tickets-v1"`` (the transformer fine-tuned to route tickets,
+    ``tools/finetune_ticket_router.py``); by default ``DEFAULT_PRETRAINED``.
 
     >>> load_pretrained().generate("The value of", max_tokens=0)
     ''
