@@ -17,8 +17,8 @@
    what that saves.
 2. **Fine-tuning**: wall time of the default ``finetune`` on the tickets (the 72 of
    tickets_train.jsonl, and 1,300 with tickets_more.jsonl) and the Marv data, the routing
-   accuracy on unseen tickets (greedy reply == label, 3 seeds; target: at least 80% in under a
-   minute), and Marv's loss on held-out replies before and after.
+   accuracy on unseen tickets (``ftlab.task_accuracy``: the greedy reply is the label; 3 seeds;
+   target: at least 80% in under a minute), and Marv's loss on held-out replies before and after.
 3. **Generation**: characters per second with the key/value cache, and without it (a full
    forward pass per character), and the time to load the shipped weights.
 """
@@ -97,20 +97,8 @@ def flop_share(model, records, label):
 
 
 def routing_accuracy(model, records):
-    """Share of records whose greedy reply, stripped, equals the reference label."""
-    hits = 0
-    for record in records:
-        label = record["messages"][-1]["content"].strip()
-        reply = model.generate(record["messages"][:-1], temperature=0, max_tokens=16)
-        hits += reply.strip() == label
-    return hits / len(records)
-
-
-def tickets_test_set():
-    path = CHAT / "tickets_test.jsonl"
-    if path.exists():
-        return ftlab.read_chat_jsonl(path), path.name
-    return ftlab.read_chat_jsonl(CHAT / "tickets_valid.jsonl"), "tickets_valid.jsonl (no test file)"
+    """Share of records whose greedy reply is the reference label (``ftlab.task_accuracy``)."""
+    return ftlab.task_accuracy(model, records, progress=False).accuracy
 
 
 def ticket_sets():
@@ -123,7 +111,7 @@ def ticket_sets():
 
 
 def finetuning(base):
-    test, test_name = tickets_test_set()
+    test, test_name = ftlab.read_chat_jsonl(CHAT / "tickets_test.jsonl"), "tickets_test.jsonl"
     print(f"\nfine-tuning with the defaults (TinyTransformer.default_hyperparameters; base "
           f"learning rate {type(base).base_learning_rate:g}):")
     print(f"  tickets, before fine-tuning: routing {routing_accuracy(base, test):.0%} "

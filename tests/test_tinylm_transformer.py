@@ -89,6 +89,7 @@ def test_rows_that_start_alike_share_that_work_with_the_same_loss_and_gradients(
     assert transformer.shared_start(tokens, targets) == 20
     targets[0, :30] = targets[1, :28] = targets[2, :26] = IGNORE_INDEX  # replies after prompts:
     assert [g[2] for g in transformer._similar_lengths(targets, 20)] == [0, 8, 6]  # a late last layer
+    model.shares_common_start = False  # the plain step, every row in full
     plain = model.loss_and_grads(tokens, targets, 5)
     model.shares_common_start = True
     shared = model.loss_and_grads(tokens, targets, 5)

@@ -9,20 +9,15 @@ training tickets (``ftlab.chat.tickets.ticket_router_data``): under a minute of 
 notebook. One BLAS thread, so the same Python, numpy and BLAS build give the same weights.
 """
 
-import os
+import _experiments  # first: one BLAS thread before numpy loads (see it)
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+import argparse
+import sys
+import time
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ftlab.chat.tickets import ticket_router_data  # noqa: E402
-from ftlab.tinylm.files import read_model, weights_hash  # noqa: E402
-from ftlab.tinylm.model import ROUTER_NAME, load_pretrained_transformer, pretrained_path  # noqa: E402
+from ftlab.chat.tickets import ticket_router_data
+from ftlab.tinylm.files import read_model, weights_hash
+from ftlab.tinylm.model import ROUTER_NAME, load_pretrained_transformer, pretrained_path
 
 SEED = 0
 
@@ -66,7 +61,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    _experiments.run(main)

@@ -17,22 +17,20 @@ Prints the test accuracy of each, per seed for the transformer. The figures are 
 ``data/models/README.md``.
 """
 
+import _experiments  # first: one BLAS thread before numpy loads (see it)
+
 import argparse
 import collections
 import math
 import re
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import ftlab
+from ftlab.chat.tickets import ticket_router_data
+from ftlab.tinylm.model import load_pretrained_transformer
 
-import ftlab  # noqa: E402
-from ftlab.chat.tickets import ticket_router_data  # noqa: E402
-from ftlab.tinylm.model import load_pretrained_transformer  # noqa: E402
-
-CHAT = ROOT / "data" / "chat"
+CHAT = _experiments.ROOT / "data" / "chat"
 
 
 def _words(text):
@@ -83,7 +81,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    _experiments.run(main)

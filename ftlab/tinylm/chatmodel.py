@@ -61,11 +61,16 @@ class ChatModel:
         text = decode(out)
         return {"text": text, "finish_reason": finish, "n_tokens": len(out)} if details else text
 
+    @classmethod
+    def default_hyperparameters(cls, n_examples):
+        """What ``finetune`` uses for the hyperparameters a call leaves out, for ``n_examples``
+        training examples; those missing here take ``ftlab.tinylm.training.DEFAULTS``."""
+        return {}
+
     def finetune(self, train, valid=None, **kwargs):
         """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``.
 
-        Hyperparameters left out take this model's ``default_hyperparameters(len(train))``
-        (or its ``finetune_defaults``, if it has any).
+        Hyperparameters left out take this model's ``default_hyperparameters(len(train))``.
         """
         from ftlab.tinylm.training import finetune
 

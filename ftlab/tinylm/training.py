@@ -171,9 +171,7 @@ def _score(model, examples, indices):
             chunk = []
             if tokens is None:
                 continue
-            scored = (model.counted_logits(tokens, targets) if hasattr(model, "counted_logits")
-                      else model.forward(tokens)[0])
-            logits, y = _counted(scored, targets)
+            logits, y = _counted(model.counted_logits(tokens, targets), targets)
             total += float(cross_entropy(logits, y, reduction="sum"))
             hits += int((logits.argmax(axis=1) == y).sum())
             n += len(y)
@@ -232,7 +230,7 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
     sequences = bool(getattr(model, "reads_whole_sequences", False))
     train_ex = _Examples.of(train, c, "train", sequences=sequences)
     valid_ex = _Examples.of(valid, c, "valid", sequences=sequences)
-    defaults = {**DEFAULTS, **_model_defaults(model, len(train_ex))}
+    defaults = {**DEFAULTS, **model.default_hyperparameters(len(train_ex))}
     n_epochs = defaults["n_epochs"] if n_epochs is None else n_epochs
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
     if learning_rate_multiplier is None:
@@ -321,12 +319,6 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
     model.info.setdefault("finetuned", []).append({k: meta[k] for k in (
         "name", "hyperparameters", "n_train_examples", "total_steps")})
     return _make_run(history, meta)
-
-
-def _model_defaults(model, n_examples):
-    """The hyperparameters ``model`` picks for ``n_examples`` training examples."""
-    pick = getattr(model, "default_hyperparameters", None)
-    return pick(n_examples) if pick else getattr(model, "finetune_defaults", {})
 
 
 def _train_step(model, optimizer, ctx, targets, offset_rng=None):

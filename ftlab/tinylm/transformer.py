@@ -149,9 +149,7 @@ class TinyTransformer(ChatModel):
         """
         tokens = np.asarray(tokens)
         c, p = self.config, self.params
-        if tokens.ndim != 2 or offset + tokens.shape[1] > c.context_size:
-            raise ValueError(f"tokens must be (sequences, positions) with at most "
-                             f"{c.context_size - offset} positions, got shape {tokens.shape}")
+        self._check_fits(tokens, offset)
         x = self._embed(tokens, offset)
         blocks = []
         for layer in range(c.n_layers):
@@ -246,9 +244,7 @@ class TinyTransformer(ChatModel):
         the others are left at 0.
         """
         c, p = self.config, self.params
-        if offset + tokens.shape[1] > c.context_size:
-            raise ValueError(f"tokens must be (sequences, positions) with at most "
-                             f"{c.context_size - offset} positions, got shape {tokens.shape}")
+        self._check_fits(tokens, offset)
         groups = _similar_lengths(targets, n)
         head = self._embed(tokens[:1, :n], offset)
         xs = [self._embed(tokens[rows, n:end], offset + n) for rows, end, _ in groups]
@@ -299,6 +295,12 @@ class TinyTransformer(ChatModel):
         for name in ("lnf_g", "lnf_b"):
             grads.setdefault(name, np.zeros_like(p[name]))
         return grads
+
+    def _check_fits(self, tokens, offset):
+        if tokens.ndim != 2 or offset + tokens.shape[1] > self.config.context_size:
+            raise ValueError(f"tokens must be (sequences, positions) with at most "
+                             f"{self.config.context_size - offset} positions, got shape "
+                             f"{tokens.shape}")
 
     def _embed(self, tokens, offset):
         """x = E[token] + P[position] for tokens (B, T) placed from position ``offset``."""
