@@ -30,7 +30,7 @@ cat "$VENV/setup_commands.sh"
 PYTHONPATH=. bash "$VENV/setup_commands.sh"
 # ftlab's full dependency list must also resolve without moving a Colab package.
 pip install -q --dry-run -c "$PINS" -e . >/dev/null
-pip install -q -c "$PINS" pytest nbval hypothesis pyyaml nbformat nbclient
+pip install -q -c "$PINS" pytest pytest-xdist nbval hypothesis pyyaml nbformat nbclient
 
 pinned > "$VENV/after.txt"
 if ! diff -u "$VENV/before.txt" "$VENV/after.txt"; then
