@@ -18,7 +18,12 @@
 2. **Fine-tuning**: wall time of the default ``finetune`` on the tickets (the 72 of
    tickets_train.jsonl, and 1,300 with tickets_more.jsonl) and the Marv data, the routing
    accuracy on unseen tickets (``ftlab.task_accuracy``: the greedy reply is the label; 3 seeds;
-   target: at least 80% in under a minute), and Marv's loss on held-out replies before and after.
+   target: at least 80% in under a minute). **Marv's voice**: on 128 held-out questions answered
+   twice (marv_valid + marv_test in Marv's voice, marv_neutral + marv_test_neutral plainly, the
+   same facts), the plain reply's loss minus Marv's, per question, before and after fine-tuning
+   on the 128 Marv chats and on 1,002 (with marv_more.jsonl); the change, with a paired 95% interval,
+   says whether fine-tuning made the model prefer Marv's voice, not only the answers; and one
+   sampled reply.
 3. **Generation**: characters per second with the key/value cache, and without it (a full
    forward pass per character), and the time to load the shipped weights.
 """
@@ -131,23 +136,39 @@ def finetuning(base):
               f"seeds {np.mean(accuracies):.1%} (target >= 80%), slowest fine-tune "
               f"{max(walls):.1f} s (target < 60 s)")
 
-    marv_train = ftlab.read_chat_jsonl(CHAT / "marv_train.jsonl")
-    marv_valid = ftlab.read_chat_jsonl(CHAT / "marv_valid.jsonl")
-    neutral_path = CHAT / "marv_neutral.jsonl"
-    neutral = ftlab.read_chat_jsonl(neutral_path) if neutral_path.exists() else None
-    model = base.copy()
-    start = time.perf_counter()
-    run = model.finetune(marv_train, marv_valid, seed=0, progress=False)
-    wall = time.perf_counter() - start
-    print(f"  marv: {run.meta['total_steps']} steps in {wall:.1f} s")
-    for name, m in (("before", base), ("after", model)):
-        line = f"  marv {name:6s}: loss on held-out Marv replies {m.evaluate(marv_valid)['loss']:.3f}"
-        if neutral is not None:
-            line += f", on plain replies to the same questions {m.evaluate(neutral)['loss']:.3f}"
-        print(line)
-    question = marv_valid[0]["messages"][:-1]
-    print(f"  marv, asked {question[-1]['content']!r}: "
-          f"{model.generate(question, temperature=0, max_tokens=160)!r}")
+    marv_voice(base)
+
+
+def voice_preference(model, voiced, plain):
+    """Per question: loss of the plain reply minus loss of Marv's (nats per character; > 0 when
+    the model finds Marv's voice more likely)."""
+    return np.array([model.evaluate([p])["loss"] - model.evaluate([v])["loss"]
+                     for v, p in zip(voiced, plain)])
+
+
+def marv_voice(base):
+    read = {name: ftlab.read_chat_jsonl(CHAT / f"{name}.jsonl") for name in (
+        "marv_train", "marv_valid", "marv_more", "marv_test", "marv_neutral", "marv_test_neutral")}
+    voiced = list(read["marv_valid"]) + list(read["marv_test"])
+    plain = list(read["marv_neutral"]) + list(read["marv_test_neutral"])
+    before = voice_preference(base, voiced, plain)
+    print(f"\nMarv's voice on {len(voiced)} held-out questions (plain minus Marv loss, nats/char; "
+          f"> 0 prefers Marv): before fine-tuning {before.mean():+.3f}")
+    for train in (list(read["marv_train"]), list(read["marv_train"]) + list(read["marv_more"])):
+        model = base.copy()
+        start = time.perf_counter()
+        run = model.finetune(train, read["marv_valid"], seed=0, progress=False)
+        wall = time.perf_counter() - start
+        change = voice_preference(model, voiced, plain) - before
+        half = 1.96 * change.std(ddof=1) / np.sqrt(len(change))
+        print(f"  {len(train)} Marv chats, defaults {run.meta['hyperparameters']}: {wall:.0f} s; "
+              f"validation loss {base.evaluate(read['marv_valid'])['loss']:.3f} -> "
+              f"{run.metrics['full_valid_loss'].dropna().iloc[-1]:.3f}; preference for Marv's voice "
+              f"changed by {change.mean():+.3f} (95% CI {change.mean() - half:+.3f} to "
+              f"{change.mean() + half:+.3f})")
+        question = voiced[0]["messages"][:-1]
+        print(f"    asked {question[-1]['content']!r}, at temperature 0.7: "
+              f"{model.generate(question, temperature=0.7, max_tokens=160)!r}")
 
 
 def generation(model):
