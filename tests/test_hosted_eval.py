@@ -172,6 +172,34 @@ def test_tiny_model_is_a_generate_with_surprisal():
     assert again.table["output"].tolist() == ev.table["output"].tolist()  # greedy: repeatable
 
 
+def test_a_tiny_model_reply_cut_off_at_max_tokens_is_scored_on_its_own_characters():
+    """The surprisal is the mean -log p of the characters the model wrote; an <|end|> it never
+    wrote (the reply hit max_tokens) is not counted, one it wrote is."""
+    import numpy as np
+
+    from ftlab.tinylm.model import TinyLM, Config
+    from ftlab.tinylm.text import END, encode
+
+    model = TinyLM(Config(context_size=4, embedding_size=8, hidden_size=16), seed=0)
+    prompt = RECORDS[0]["messages"][:-1]
+
+    def nll(reply_so_far, token):
+        z = model.next_token_logits(prompt, reply_so_far=reply_so_far)
+        return float(np.logaddexp.reduce(z) - z[token])
+
+    [row] = evaluate_chat(model, RECORDS[:1], max_tokens=5, progress=False).table.to_dict("records")
+    text = row["output"]
+    assert len(text) == 5 and row["n_tokens"] == 5   # cut off: five characters, no <|end|>
+    by_hand = np.mean([nll(text[:i], encode(c)[0]) for i, c in enumerate(text)])
+    assert row["surprisal"] == pytest.approx(by_hand, rel=1e-5)
+
+    model.generate = lambda messages, **kw: ({"text": "ab", "finish_reason": "stop", "n_tokens": 3}
+                                             if kw.get("details") else "ab")
+    [row] = evaluate_chat(model, RECORDS[:1], max_tokens=5, progress=False).table.to_dict("records")
+    both = [nll("", encode("a")[0]), nll("a", encode("b")[0]), nll("ab", END)]
+    assert row["n_tokens"] == 3 and row["surprisal"] == pytest.approx(np.mean(both), rel=1e-5)
+
+
 def test_cost_explorer_moves_with_epochs_and_model():
     pytest.importorskip("ipywidgets")
     from ftlab.chat.validate import validate_chat

@@ -136,12 +136,29 @@ def _tinylm_generate(model, max_tokens, *, score=True):
     (``score=False``: the text alone, from any object with ``generate(messages, temperature=,
     max_tokens=)``)."""
     def generate(messages):
-        text = model.generate(messages, temperature=0, max_tokens=max_tokens)
         if not score:
-            return text
+            return model.generate(messages, temperature=0, max_tokens=max_tokens)
+        reply = model.generate(messages, temperature=0, max_tokens=max_tokens, details=True)
+        text = reply["text"]
         scored = model.evaluate({"messages": [*messages, {"role": "assistant", "content": text}]})
-        return {"text": text, "surprisal": scored["loss"], "n_tokens": scored["n_tokens"]}
+        total, n = scored["loss"] * scored["n_tokens"], scored["n_tokens"]
+        if reply["finish_reason"] == "length" and text:
+            # evaluate also scores the <|end|> that closes a reply; a reply cut off at max_tokens
+            # never wrote it, so leave it out: the surprisal is of what the model said
+            total -= _end_token_loss(model, messages, text)
+            n -= 1
+        return {"text": text, "surprisal": total / n, "n_tokens": n}
     return generate
+
+
+def _end_token_loss(model, messages, text):
+    """-log p(<|end|>) after ``text``, the reply so far, in nats."""
+    import numpy as np
+
+    from ftlab.tinylm.text import END
+
+    z = model.next_token_logits(messages, reply_so_far=text)
+    return float(np.logaddexp.reduce(z) - z[END])
 
 
 def _is_local_model(obj, *, score=True):
