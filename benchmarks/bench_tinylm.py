@@ -30,7 +30,7 @@ from _step_timing import step_and_baseline  # noqa: E402  (benchmarks/, beside t
 
 
 def main():
-    model = load_pretrained()
+    model = load_pretrained("tinylm-char-v1")
     c = model.config
     train = ftlab.read_chat_jsonl(data_dir() / "chat" / "marv_train.jsonl")
     valid = ftlab.read_chat_jsonl(data_dir() / "chat" / "marv_valid.jsonl")

@@ -165,7 +165,7 @@ def test_records_in_memory_are_checked_too():
 
 @pytest.fixture(scope="module")
 def pretrained():
-    return tinylm.load_pretrained()
+    return tinylm.load_pretrained("tinylm-char-v1")  # the MLP: the loop's tests need speed, not skill
 
 
 @pytest.fixture(scope="module")

@@ -111,7 +111,7 @@ def test_the_mlp_is_told_that_its_context_is_too_short(tickets):
     from ftlab.tinylm.model import load_pretrained
 
     train, test = tickets
-    pb = prompt_baseline(load_pretrained(), train, test[:3], k=(0, 4), seeds=[0], max_tokens=4,
+    pb = prompt_baseline(load_pretrained("tinylm-char-v1"), train, test[:3], k=(0, 4), seeds=[0], max_tokens=4,
                          progress=False)
     assert pb.table.over_context.tolist() == [3, 3] and pb.table.context_size.tolist() == [16, 16]
     assert pb.summary().fits_context.tolist() == [False, False]

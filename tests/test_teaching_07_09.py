@@ -90,3 +90,29 @@ def test_hosted_temperature_zero_and_filter_order_stay_documented():
     text = _markdown("08")
     assert "determinism is not" in text and "system_fingerprint" in text
     assert "OpenAI does not document its\norder" in text or "OpenAI does not document its order" in text
+
+
+def test_notebook_08_routes_with_the_shipped_router_and_its_table_is_the_exercises():
+    from ftlab.course.questions import n08_inference_parameters as n08
+
+    router = next(c for c in _cells("08") if "router = " in _text(c))
+    assert 'load_pretrained("tinylm-attn-tickets-v1")' in _text(router)
+    assert "finetune(" not in _text(router)  # nothing trained in the cell: the shipped router
+    shown = _outputs(router)
+    routed = re.search(r"sends (\d+) of (\d+) test tickets", shown)
+    assert routed and 0.5 < int(routed[1]) / int(routed[2]) < 1  # "most test tickets, not all"
+    for temperature in (0.7, 1.0, 1.5):  # the judgement reads the numbers the learner sees
+        assert f"{n08._label_change(temperature, 1.0):.3f}" in shown
+    text = _markdown("08")
+    assert "last 16" not in text and "end of each message" not in text  # it reads whole tickets
+
+
+def test_notebook_09_f1_exercise_asks_about_the_reply_on_screen():
+    from ftlab.course.questions import n09_hosted_finetuning as n09
+
+    row = next(c for c in _cells("09") if "comparison.table.iloc[0]" in _text(c)
+               and c["cell_type"] == "code")
+    reply, reference = n09._tiny_reply()
+    shown = _outputs(row)
+    assert f"base: output: {reply}" in shown and f"reference: {reference}" in shown
+    assert "character soup" not in _markdown("09")

@@ -244,7 +244,7 @@ def test_pretraining_is_reproducible_from_its_seed():
 
 
 def test_pretrained_weights_load_and_match_their_recorded_heldout_loss():
-    model = ftlab.tinylm.load_pretrained()
+    model = ftlab.tinylm.load_pretrained("tinylm-char-v1")
     assert model.config == Config()
     meta = json.loads(tinylm.pretrained_path().with_suffix(".json").read_text())
     assert meta["sha256"] == tinylm.weights_hash(model.params)
@@ -263,7 +263,7 @@ def test_pretrained_weights_load_and_match_their_recorded_heldout_loss():
 
 @pytest.fixture(scope="module")
 def pretrained():
-    return tinylm.load_pretrained()
+    return tinylm.load_pretrained("tinylm-char-v1")
 
 
 def test_next_token_distribution_agrees_with_evaluate(pretrained):

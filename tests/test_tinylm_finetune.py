@@ -20,7 +20,7 @@ def marv():
 
 @pytest.fixture(scope="module")
 def pretrained():
-    return tinylm.load_pretrained()
+    return tinylm.load_pretrained("tinylm-char-v1")  # the MLP: seconds per job
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,8 @@ def test_cli_finetune_writes_openai_results_and_prints_a_diagnosis(tmp_path, cap
     chat_dir = data_dir() / "chat"
     out = tmp_path / "run.csv"
     argv = ["finetune", str(chat_dir / "marv_train.jsonl"), "--valid",
-            str(chat_dir / "marv_valid.jsonl"), "--epochs", "1", "-o", str(out)]
+            str(chat_dir / "marv_valid.jsonl"), "--model", "tinylm-char-v1", "--epochs", "1",
+            "-o", str(out)]  # the MLP: its batch of 4 makes 32 steps
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "verdict:" in printed and f"wrote {out}" in printed
@@ -200,14 +201,14 @@ def test_a_linear_schedule_falls_from_the_peak_towards_zero_step_by_step(marv):
         model.finetune(marv[0][:4], lr_schedule="cosine", progress=False)
 
 
-def test_cli_finetune_starts_from_the_transformer_with_its_own_defaults(tmp_path, capsys):
+def test_cli_finetune_starts_from_the_transformer_by_default_with_its_own_defaults(tmp_path, capsys):
     from ftlab.cli import main
 
     train = tmp_path / "train.jsonl"  # 4 tickets: the transformer's 12 default epochs stay quick
     train.write_text("".join((data_dir() / "chat" / "tickets_train.jsonl").read_text(
         encoding="utf-8").splitlines(True)[:4]), encoding="utf-8")
     out = tmp_path / "run.csv"
-    assert main(["finetune", str(train), "--model", "tinylm-attn-v1", "-o", str(out)]) == 0
+    assert main(["finetune", str(train), "-o", str(out)]) == 0
     assert "fine-tuned tinylm-attn-v1 on 4 examples" in capsys.readouterr().out
     defaults = tinylm.TinyTransformer.finetune_defaults
     steps = defaults["n_epochs"] * -(-4 // defaults["batch_size"])

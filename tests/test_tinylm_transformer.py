@@ -121,7 +121,8 @@ def test_sharing_the_tickets_system_prompt_trains_the_same_in_float32():
 
 
 @pytest.mark.parametrize("name", ["tickets_train", "tickets_valid", "tickets_test", "tickets_more",
-                                  "marv_train", "marv_valid"])
+                                  "marv_train", "marv_valid", "marv_more", "marv_test",
+                                  "marv_test_neutral"])
 def test_the_context_holds_every_ticket_and_marv_example_whole(name):
     """Read whole, the reply sees the entire question (longer chats would be read in windows)."""
     records = ftlab.read_chat_jsonl(data_dir() / "chat" / f"{name}.jsonl")
@@ -403,8 +404,9 @@ def test_pretrained_transformer_loads_fast_and_matches_its_heldout_loss(pretrain
     assert loss < 0.4 * math.log(VOCAB_SIZE)  # far better than guessing
 
 
-def test_load_pretrained_still_returns_the_mlp_by_default():
-    assert isinstance(tinylm.load_pretrained(), tinylm.TinyLM)
+def test_load_pretrained_returns_the_transformer_by_default_and_the_mlp_by_name():
+    assert isinstance(tinylm.load_pretrained(), tinylm.TinyTransformer)
+    assert isinstance(tinylm.load_pretrained("tinylm-char-v1"), tinylm.TinyLM)
 
 
 # ----------------------------------------------------------------------------- fine-tuning

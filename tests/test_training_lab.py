@@ -23,9 +23,10 @@ def test_each_new_setting_fine_tunes_and_adds_its_curve_and_accuracy(lab):
     assert second is not first and len(lab.trials) == 2
     assert len(second.run.metrics["full_valid_loss"].dropna()) == 4
     loss_ax, acc_ax = ex.figure.axes
-    assert len(loss_ax.lines) == 2                      # the earlier setting stays on the plot
+    assert len(loss_ax.lines) == 3          # both validation curves, the current training loss
     assert second.run.metrics["train_loss"].iloc[-1] != first.run.metrics["train_loss"].iloc[-1]
     assert "4 ep" in ex.readout.value and "task accuracy" in ex.readout.value
+    assert "training loss" in ex.readout.value
     assert f"{second.accuracy.accuracy:.2f}" in ex.readout.value
 
 
@@ -43,3 +44,14 @@ def test_the_training_set_grows_with_the_examples_control(lab):
     assert ex.result["trial"].run.meta["n_train_examples"] == 8
     ex.controls["n_train"].value = 16
     assert ex.result["trial"].run.meta["n_train_examples"] == 16
+
+
+def test_the_lab_fine_tunes_the_transformer_from_its_own_defaults(lab):
+    from ftlab.tinylm import TinyTransformer
+
+    ex = training_lab(lab, n_train=16)
+    trial = ex.result["trial"]
+    defaults = TinyTransformer.default_hyperparameters(16)
+    assert trial.run.meta["model"] == "tinylm-attn-v1"
+    for name in ("n_epochs", "batch_size", "learning_rate_multiplier"):
+        assert ex.controls[name].value == trial.setting[name] == defaults[name]

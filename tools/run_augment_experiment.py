@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ftlab.augment.experiment import RESULTS_NAME, augmentation_experiment
-from ftlab.tinylm.model import DEFAULT_PRETRAINED
+from ftlab.tinylm.model import PRETRAINED_NAME
 
 ROOT = _experiments.ROOT
 
@@ -26,7 +26,7 @@ DEFAULT_OUT = ROOT / "data" / "experiments" / RESULTS_NAME
 
 def main():
     ap = _experiments.parser(__doc__, DEFAULT_OUT, seeds=30)
-    _experiments.add_ticket_arguments(ap, DEFAULT_PRETRAINED)
+    _experiments.add_ticket_arguments(ap, PRETRAINED_NAME)  # the MLP: notebook 06's 30 seeds × 3 arms
     args = _experiments.parse(ap)
     out = Path(args.out)
     train, test, load_model = _experiments.read_tickets(args)

@@ -62,8 +62,8 @@ NOTEBOOKS = [
     ('04a_does_it_do_the_task.ipynb', 'Does it do the task?',
      'task accuracy on unseen messages with its interval, majority and chance baselines, the '
      'confusion table; why token accuracy is not task accuracy; loss vs accuracy over epochs '
-     '(confidence is not correctness); choosing a checkpoint by the task; a tiny transformer '
-     'fine-tuned on 1,300 tickets that does the job',
+     '(confidence is not correctness); choosing a checkpoint by the task; the tiny transformer '
+     'on 72 and on 1,300 tickets: the one that does the job',
      False),
     ('05_training_data.ipynb', 'Training data',
      "the chat JSONL format and `weight`, token counts offline with each model's encoding, the "
@@ -79,11 +79,12 @@ NOTEBOOKS = [
      'effect)',
      False),
     ('07_training_parameters.ipynb', 'Training parameters',
-     'real fine-tuning runs of the tiny CPU model: what a job does (steps, batches, '
+     'real fine-tuning runs of the tiny MLP, a second each: what a job does (steps, batches, '
      'assistant-only loss), epochs (the validation curve turns up), learning-rate multiplier (too '
      'small, too large), starting from the defaults and adjusting them as OpenAI\'s guide advises, '
      'batch size and noise, data quantity at equal epochs and at equal steps against seed noise, '
-     'live early stopping, two fine-tuning rounds, `weight: 0`, a live training lab',
+     'live early stopping, two fine-tuning rounds, `weight: 0`; a live training lab that '
+     'fine-tunes the tiny transformer on the ticket task',
      False),
     ('08_inference_parameters.ipynb', 'Inference parameters',
      "a fine-tuned model's real next-token distributions: entropy and perplexity, temperature "

@@ -1,9 +1,10 @@
-"""The tiny language models (notebooks 01, 02, 07, 08): counted, trained and fine-tuned on a CPU.
+"""The tiny language models (notebooks 01-10): counted, trained and fine-tuned on a CPU.
 
-``load_pretrained()`` returns the shipped character-level MLP; ``load_pretrained_transformer()``
-the tiny transformer, which reads a whole chat example. ``model.finetune(train, valid)``
-fine-tunes either on chat records with a hosted service's knobs and returns a ``Run``;
-``model.generate(prompt)`` talks to it. ``CharBigram`` is the counting model of notebooks 01-02.
+``load_pretrained()`` returns the shipped tiny transformer, which reads a whole chat example
+(``load_pretrained_transformer()`` too); ``load_pretrained("tinylm-char-v1")`` the character-level
+MLP, which sees the last 16 characters. ``model.finetune(train, valid)`` fine-tunes either on chat
+records with a hosted service's knobs and returns a ``Run``; ``model.generate(prompt)`` talks to
+it. ``CharBigram`` is the counting model of notebooks 01-02.
 """
 
 from ftlab._lazy import lazy_exports

@@ -1,13 +1,13 @@
 """``ftlab finetune``: fine-tune the tiny model on a chat JSONL file from the command line.
 
     ftlab finetune TRAIN.jsonl --valid VALID.jsonl --epochs 3 -o run.csv
-    ftlab finetune TRAIN.jsonl --model tinylm-attn-v1 -o run.csv   # the transformer
+    ftlab finetune TRAIN.jsonl --model tinylm-char-v1 -o run.csv   # the MLP: seconds
 
 writes the run in OpenAI's results-file layout (readable by ``ftlab.load_run`` and any tool that
-reads OpenAI results) and prints the run's diagnosis. ``--model`` picks the shipped model: the MLP
-(``tinylm-char-v1``, the default: seconds) or the transformer that reads the whole conversation
-(``tinylm-attn-v1``: tens of seconds). Settings left out take the model's own defaults (the
-transformer's depend on how many examples there are). Exit
+reads OpenAI results) and prints the run's diagnosis. ``--model`` picks the shipped model: the
+transformer that reads the whole conversation (``tinylm-attn-v1``, the default: tens of seconds) or
+the MLP that sees the last 16 characters (``tinylm-char-v1``: seconds). Settings left out take
+the model's own defaults (the transformer's depend on how many examples there are). Exit
 status 2 when an input cannot be read, a value is out of range, or an output is refused (it
 exists, or it is an input); nothing is written then.
 """
@@ -15,24 +15,28 @@ exists, or it is an input); nothing is written then.
 
 def add_parsers(sub):
     from ftlab.chat.cli import checked
-    from ftlab.tinylm.model import PRETRAINED_NAME, TRANSFORMER_NAME
+    from ftlab.tinylm.model import DEFAULT_PRETRAINED, PRETRAINED_NAME, TRANSFORMER_NAME
 
     p = sub.add_parser("finetune", help="fine-tune ftlab's tiny model on a chat JSONL file "
-                       "(CPU, seconds) and write an OpenAI-style results CSV")
+                       "(CPU, seconds to a minute) and write an OpenAI-style results CSV")
     p.add_argument("train", help="training chat JSONL file")
     p.add_argument("--valid", help="validation chat JSONL file (adds validation loss)")
-    p.add_argument("--model", default=PRETRAINED_NAME, choices=(PRETRAINED_NAME, TRANSFORMER_NAME),
-                   help=f"the shipped model to start from (default {PRETRAINED_NAME}, the MLP; "
-                        f"{TRANSFORMER_NAME} is the transformer)")
-    p.add_argument("--epochs", help="n_epochs, 1 to 1000 (default: the model's own; MLP 3)",
+    p.add_argument("--model", default=DEFAULT_PRETRAINED, choices=(TRANSFORMER_NAME, PRETRAINED_NAME),
+                   help=f"the shipped model to start from (default {DEFAULT_PRETRAINED}, the "
+                        f"transformer; {PRETRAINED_NAME} is the MLP)")
+    p.add_argument("--epochs", help="n_epochs, 1 to 1000 (default: the model's own: transformer 12 "
+                   "below 256 examples, else 3; MLP 3)",
                    type=checked(int, lambda n: 1 <= n <= 1000, "a whole number from 1 to 1000"))
-    p.add_argument("--batch-size", help="examples per step (default: the model's own; MLP 4)",
+    p.add_argument("--batch-size", help="examples per step (default: the model's own: transformer "
+                   "2 below 256 examples, else 8; MLP 4)",
                    type=checked(int, lambda n: n >= 1, "a whole number of at least 1"))
-    p.add_argument("--lr-multiplier", help="learning_rate_multiplier (default: the model's own, 1.0)",
+    p.add_argument("--lr-multiplier", help="learning_rate_multiplier (default: the model's own: "
+                   "transformer 1 below 256 examples, else 8; MLP 1)",
                    type=checked(float, lambda x: 0 < x < float("inf"), "a number above 0"))
     p.add_argument("--lr-schedule", choices=("constant", "linear"),
                    help="keep the learning rate, or let it fall linearly to 0 (default: the "
-                        "model's own; MLP constant)")
+                        "model's own: transformer constant below 256 examples, else linear; MLP "
+                        "constant)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", required=True, help="results CSV to write")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")

@@ -18,31 +18,31 @@ def _chat(name):
     return read_chat_jsonl(data_dir() / "chat" / name)
 
 
+def _mlp():
+    """Sections 1-10 of notebook 07 fine-tune the MLP (section 11's lab, the transformer)."""
+    from ftlab.tinylm.model import load_pretrained
+
+    return load_pretrained("tinylm-char-v1")
+
+
 @lru_cache(maxsize=None)
 def _long_full():
     """Full validation loss after each epoch of section 3's job: 10 epochs, lr × 2, seed 0."""
-    from ftlab.tinylm.model import load_pretrained
-
-    run = load_pretrained().finetune(_chat("marv_train.jsonl"), _chat("marv_valid.jsonl"),
-                                     n_epochs=10, learning_rate_multiplier=2, seed=0,
-                                     progress=False)
+    run = _mlp().finetune(_chat("marv_train.jsonl"), _chat("marv_valid.jsonl"), n_epochs=10,
+                          learning_rate_multiplier=2, seed=0, progress=False)
     return tuple(float(v) for v in run.metrics["full_valid_loss"].dropna())
 
 
 @lru_cache(maxsize=None)
 def _lr_job(multiplier):
     """Full validation loss after each epoch of a default job (3 epochs, batch 4, seed 0)."""
-    from ftlab.tinylm.model import load_pretrained
-
-    run = load_pretrained().finetune(_chat("marv_train.jsonl"), _chat("marv_valid.jsonl"),
-                                     learning_rate_multiplier=multiplier, seed=0, progress=False)
+    run = _mlp().finetune(_chat("marv_train.jsonl"), _chat("marv_valid.jsonl"),
+                          learning_rate_multiplier=multiplier, seed=0, progress=False)
     return tuple(float(v) for v in run.metrics["full_valid_loss"].dropna())
 
 
 def _pretrained_loss():
-    from ftlab.tinylm.model import load_pretrained
-
-    return load_pretrained().evaluate(_chat("marv_valid.jsonl"))["loss"]
+    return _mlp().evaluate(_chat("marv_valid.jsonl"))["loss"]
 
 
 # ----------------------------------------------------------------------------- section 3
@@ -81,7 +81,7 @@ from ftlab._data import data_dir
 chat = data_dir() / "chat"
 train = ftlab.read_chat_jsonl(chat / "marv_train.jsonl")
 valid = ftlab.read_chat_jsonl(chat / "marv_valid.jsonl")
-run = ftlab.tinylm.load_pretrained().finetune(train, valid, n_epochs=10,
+run = ftlab.tinylm.load_pretrained("tinylm-char-v1").finetune(train, valid, n_epochs=10,
                                               learning_rate_multiplier=2, seed=0, progress=False)
 full = run.metrics["full_valid_loss"].dropna().to_numpy()   # one value per epoch end
 for epoch, loss in enumerate(full, start=1):
@@ -137,7 +137,7 @@ from ftlab._data import data_dir
 chat = data_dir() / "chat"
 train = ftlab.read_chat_jsonl(chat / "marv_train.jsonl")
 valid = ftlab.read_chat_jsonl(chat / "marv_valid.jsonl")
-base = ftlab.tinylm.load_pretrained()
+base = ftlab.tinylm.load_pretrained("tinylm-char-v1")
 start = base.evaluate(valid)["loss"]
 per_epoch = {}
 for multiplier in (0.05, 1.0):
@@ -187,7 +187,7 @@ from ftlab._data import data_dir
 chat = data_dir() / "chat"
 train = ftlab.read_chat_jsonl(chat / "marv_train.jsonl")
 valid = ftlab.read_chat_jsonl(chat / "marv_valid.jsonl")
-run = ftlab.tinylm.load_pretrained().finetune(train, valid, n_epochs=10,
+run = ftlab.tinylm.load_pretrained("tinylm-char-v1").finetune(train, valid, n_epochs=10,
                                               learning_rate_multiplier=2, seed=0, progress=False)
 full = run.metrics["full_valid_loss"].dropna().to_numpy()
 best, waited = math.inf, 0
@@ -219,10 +219,8 @@ for epoch, loss in enumerate(full, start=1):
 
 
 def _round_one_steps():
-    from ftlab.tinylm.model import load_pretrained
-
-    run = load_pretrained().finetune(_chat("tutor_train.jsonl"), n_epochs=2, batch_size=4,
-                                     seed=0, progress=False)
+    run = _mlp().finetune(_chat("tutor_train.jsonl"), n_epochs=2, batch_size=4, seed=0,
+                          progress=False)
     return int(run.meta["total_steps"])
 
 

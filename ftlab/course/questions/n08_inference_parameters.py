@@ -1,8 +1,8 @@
 """Exercises of notebook 08, inference parameters.
 
 They ask about the distributions on the learner's screen: those of the notebook's own fine-tuned
-tiny model (3 epochs on Marv, seed 0) and, for the judgement, of a ticket router fine-tuned the same
-way. Both models are trained once per process.
+tiny transformer (3 epochs on Marv, seed 0; trained once per process) and, for the judgement, of the
+ticket router that ships with ftlab (``tinylm-attn-tickets-v1``) on the test tickets.
 """
 
 import math
@@ -207,26 +207,26 @@ _OPTIONS = {"a": ("T = 0 (greedy)", "T = 0.7"), "b": ("T = 1", "T = 0 (greedy)")
 
 
 @lru_cache(maxsize=None)
-def _router():
+def _router_first_logits():
+    """The shipped router's logits for the first character of its reply to each test ticket."""
     from ftlab.tinylm.model import load_pretrained
 
-    router = load_pretrained()
-    router.finetune(_chat("tickets_train.jsonl"), _chat("tickets_valid.jsonl"), n_epochs=3,
-                    seed=0, progress=False)
-    return router
+    router = load_pretrained("tinylm-attn-tickets-v1")
+    return tuple(tuple(float(v) for v in router.next_token_logits(record["messages"][:-1]))
+                 for record in _chat("tickets_test.jsonl"))
 
 
-def _label_change(router, tickets, temperature, top_p):
-    """Mean chance, over the tickets, that a draw of the reply's first character differs from
-    the greedy one (the labels start with different letters, so this is a different label or
-    no label at all)."""
+def _label_change(temperature, top_p):
+    """Mean chance, over the test tickets, that a draw of the reply's first character differs
+    from the greedy one (the labels start with different letters, so this is a different label
+    or no label at all)."""
     import numpy as np
 
     from ftlab.sampling import filtered_distribution
 
     changes = []
-    for record in tickets:
-        z = router.next_token_logits(record["messages"][:-1])
+    for logits in _router_first_logits():
+        z = np.array(logits)
         p = filtered_distribution(z, temperature, top_p)
         changes.append(1.0 - float(p[int(np.argmax(z))]))
     return float(np.mean(changes))
@@ -242,11 +242,10 @@ def _creative_choices(model, question, temperature, top_p):
 def _settings_choice():
     """The option whose routing setting never changes the label and whose creative setting keeps
     some variety without flattening the model's own distribution."""
-    tickets = _chat("tickets_valid.jsonl")
     own = _creative_choices(_model(), _question(), 1.0, 1.0)
     fitting = []
     for key, (routing, creative) in _OPTIONS.items():
-        routing_ok = _label_change(_router(), tickets, *_SETTINGS[routing]) == 0
+        routing_ok = _label_change(*_SETTINGS[routing]) == 0
         variety = _creative_choices(_model(), _question(), *_SETTINGS[creative])
         if routing_ok and 1 < variety <= own:
             fitting.append(key)
@@ -283,17 +282,15 @@ add(
           "than the model's own (T = 1)."),
     worked=_SETUP + """
 from ftlab.sampling import filtered_distribution
-tickets_train = ftlab.read_chat_jsonl(chat / "tickets_train.jsonl")
-tickets = ftlab.read_chat_jsonl(chat / "tickets_valid.jsonl")
-router = ftlab.tinylm.load_pretrained()
-router.finetune(tickets_train, tickets, n_epochs=3, seed=0, progress=False)
+tickets = ftlab.read_chat_jsonl(chat / "tickets_test.jsonl")
+router = ftlab.tinylm.load_pretrained("tinylm-attn-tickets-v1")   # the shipped ticket router
+first_logits = [router.next_token_logits(r["messages"][:-1]) for r in tickets]
 settings = {"T = 0 (greedy)": (0.0, 1.0), "T = 0.7": (0.7, 1.0), "T = 1": (1.0, 1.0),
             "T = 1.5": (1.5, 1.0)}                # (temperature, top_p)
 change, choices = {}, {}
 for name, (t, top_p) in settings.items():
     per_ticket = []
-    for record in tickets:                        # chance that the first letter is not greedy's
-        z = router.next_token_logits(record["messages"][:-1])
+    for z in first_logits:                        # chance that the first letter is not greedy's
         per_ticket.append(1 - filtered_distribution(z, t, top_p)[np.argmax(z)])
     change[name] = np.mean(per_ticket)
     p = filtered_distribution(model.next_token_logits(question), t, top_p)
@@ -306,8 +303,8 @@ answer = [key for key, (routing, creative) in options.items()
           if change[routing] == 0 and 1 < choices[creative] <= choices["T = 1"]][0]
 """,
     why=("Right. The router should give the most likely label every time: at T = 0 the chance of "
-         "leaving the greedy label is 0. Marv's replies have many good answers: T = 0.7 keeps a "
-         "few candidates (more than 1 effective choice, fewer than the model's own "
+         "leaving the greedy label is 0. Marv's replies have many good answers: T = 0.7 keeps "
+         "some variety (more than 1 effective choice, fewer than the model's own "
          "distribution) and moves one lever only, as OpenAI's API reference advises for "
          "temperature and top_p (section 4). On a hosted API, T = 0 still does not promise the "
          "same reply every time (section 3)."),

@@ -1,7 +1,7 @@
 """Exercises of notebook 09, hosted fine-tuning.
 
 Each asks about what the notebook shows without a key: Marv's files and plan, the recorded course
-job, the recorded patent-insights job and its checkpoints, and the tiny model's comparison.
+job, the recorded patent-insights job and its checkpoints, and the tiny transformer's comparison.
 """
 
 import math
@@ -172,18 +172,14 @@ answer = "a" if best == max(steps) else "b"
 
 @lru_cache(maxsize=None)
 def _tiny_reply():
-    """The fine-tuned tiny model's greedy reply to the first validation prompt (section 6)."""
+    """The tiny base model's greedy reply to the first validation prompt (section 6, first row of
+    the comparison: ``load_pretrained()``, not fine-tuned), and the reference reply."""
     from ftlab._data import data_dir
     from ftlab.chat.files import read_chat_jsonl
     from ftlab.tinylm.model import load_pretrained
 
-    chat = data_dir() / "chat"
-    valid = read_chat_jsonl(chat / "marv_valid.jsonl")
-    tuned = load_pretrained()
-    tuned.finetune(read_chat_jsonl(chat / "marv_train.jsonl"), valid, n_epochs=2, batch_size=4,
-                   seed=0, progress=False)
-    record = valid[0]
-    reply = tuned.generate(record["messages"][:-1], temperature=0, max_tokens=100)
+    record = read_chat_jsonl(data_dir() / "chat" / "marv_valid.jsonl")[0]
+    reply = load_pretrained().generate(record["messages"][:-1], temperature=0, max_tokens=100)
     return reply, record["messages"][-1]["content"]
 
 
@@ -211,7 +207,7 @@ def _raw_f1():
 add(
     "09-f1",
     question=("Without a key, the first row of the comparison (`comparison.table.iloc[0]`) holds "
-              "the tiny fine-tuned model's reply to the first validation prompt and the reference "
+              "the tiny base model's reply to the first validation prompt and the reference "
               "reply. What is the F1 of the normalized words? Give it to 3 decimals."),
     solution=_f1,
     decimals=3,
@@ -224,12 +220,9 @@ import string
 import unicodedata
 from collections import Counter
 from ftlab._data import data_dir
-chat = data_dir() / "chat"
-valid = ftlab.read_chat_jsonl(chat / "marv_valid.jsonl")
-tuned = ftlab.tinylm.load_pretrained()
-tuned.finetune(ftlab.read_chat_jsonl(chat / "marv_train.jsonl"), valid, n_epochs=2, batch_size=4,
-               seed=0, progress=False)
-reply = tuned.generate(valid[0]["messages"][:-1], temperature=0, max_tokens=100)  # greedy, as compared
+valid = ftlab.read_chat_jsonl(data_dir() / "chat" / "marv_valid.jsonl")
+base = ftlab.tinylm.load_pretrained()                 # the base model: not fine-tuned
+reply = base.generate(valid[0]["messages"][:-1], temperature=0, max_tokens=100)  # greedy, as compared
 reference = valid[0]["messages"][-1]["content"]
 
 def words(text):
@@ -244,7 +237,7 @@ print(f"reply words {len(out)}, reference words {len(ref)}, shared {shared}: "
       f"{sorted((Counter(out) & Counter(ref)).elements())}")
 answer = 2 * precision * recall / (precision + recall) if shared else 0.0
 """,
-    why=("F1 = 2PR / (P + R) = {answer:.3f}: only a few words are shared (count them in the "
+    why=("F1 = 2PR / (P + R) = {answer:.3f}: hardly any words are shared (count them in the "
          "worked solution), so both precision and recall are small."),
     mistakes=[
         (lambda: _overlap()[0] / _overlap()[1],
