@@ -1,12 +1,12 @@
 """The Marv data beyond the 128 + 32 of the course: more training chats, and held-out questions
 answered twice, in Marv's voice and plainly, to measure whether fine-tuning learns the voice."""
 
-import re
-
 import pytest
 
 import ftlab
 from ftlab._data import data_dir
+
+from content_words import content_words  # tests/, beside this file
 
 CHAT = data_dir() / "chat"
 SYSTEM = ("You are Marv, an assistant who always gives the correct answer, but cannot resist being "
@@ -23,14 +23,6 @@ def _question(record):
 
 def _reply(record):
     return record["messages"][2]["content"]
-
-
-def _content_words(text):
-    from ftlab.augment.lexicon import stop_words
-
-    stops = stop_words()
-    words = (w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in stops)
-    return {re.sub(r"(?<=...)(ing|ed|es|s)$", "", w) for w in words}
 
 
 @pytest.mark.parametrize("name", ["marv_more", "marv_test", "marv_test_neutral"])
@@ -52,11 +44,11 @@ def test_no_question_is_asked_twice_across_the_files():
 
 def test_held_out_answers_are_not_in_the_training_chats_in_other_words():
     """No held-out question and reply shares 30% of its content words with a training chat."""
-    training = [_content_words(_question(r) + " " + _reply(r))
+    training = [content_words(_question(r) + " " + _reply(r))
                 for name in ("marv_train", "marv_more") for r in _read(name)]
     for name in ("marv_valid", "marv_test"):
         for record in _read(name):
-            words = _content_words(_question(record) + " " + _reply(record))
+            words = content_words(_question(record) + " " + _reply(record))
             overlap = max(len(words & t) / len(words | t) for t in training)
             assert overlap < 0.3, (name, _question(record))
 

@@ -15,6 +15,8 @@ import ftlab
 from ftlab._report import wilson_interval
 from ftlab.hosted.accuracy import TaskAccuracy, mean_token_accuracy, normalize_label, task_accuracy
 
+from content_words import content_words  # tests/, beside this file
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAT = ROOT / "data" / "chat"
 TEST_FILE = CHAT / "tickets_test.jsonl"
@@ -396,23 +398,14 @@ def test_more_training_tickets_are_clean_balanced_and_far_from_every_held_out_me
     assert all(max(group) < len(more) for group in groups)  # near pairs stay inside the file
 
 
-def _content_words(text):
-    """Words that carry the request: no stop words, common endings dropped (books = book)."""
-    from ftlab.augment.lexicon import stop_words
-
-    stops = stop_words()
-    words = (w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in stops)
-    return {re.sub(r"(?<=...)(ing|ed|es|s)$", "", w) for w in words}
-
-
 def test_the_second_batch_of_training_tickets_does_not_say_a_test_message_again():
     """The 923 messages appended after line 385 share less than 30% of their content words with
     any test message: no test message written again in other words."""
     second = [r["messages"][1]["content"] for r in _read("tickets_more.jsonl")[385:]]
     assert len(second) == 923
-    test = [_content_words(r["messages"][1]["content"]) for r in _read("tickets_test.jsonl")]
+    test = [content_words(r["messages"][1]["content"]) for r in _read("tickets_test.jsonl")]
     for message in second:
-        words = _content_words(message)
+        words = content_words(message)
         assert max(len(words & t) / len(words | t) for t in test) < 0.3, message
 
 

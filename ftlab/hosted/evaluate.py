@@ -153,12 +153,10 @@ def _tinylm_generate(model, max_tokens, *, score=True):
 
 def _end_token_loss(model, messages, text):
     """-log p(<|end|>) after ``text``, the reply so far, in nats."""
-    import numpy as np
-
+    from ftlab.losses import log_softmax
     from ftlab.tinylm.text import END
 
-    z = model.next_token_logits(messages, reply_so_far=text)
-    return float(np.logaddexp.reduce(z) - z[END])
+    return -float(log_softmax(model.next_token_logits(messages, reply_so_far=text))[END])
 
 
 def _is_local_model(obj, *, score=True):

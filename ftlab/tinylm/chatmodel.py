@@ -64,8 +64,10 @@ class ChatModel:
     @classmethod
     def default_hyperparameters(cls, n_examples):
         """What ``finetune`` uses for the hyperparameters a call leaves out, for ``n_examples``
-        training examples; those missing here take ``ftlab.tinylm.training.DEFAULTS``."""
-        return {}
+        training examples: ``ftlab.tinylm.training.DEFAULTS`` whatever the size (the MLP's)."""
+        from ftlab.tinylm.training import DEFAULTS
+
+        return dict(DEFAULTS)
 
     def finetune(self, train, valid=None, **kwargs):
         """Fine-tune on chat records; returns a ``Run``. See ``ftlab.tinylm.training.finetune``.

@@ -230,7 +230,7 @@ def finetune(model, train, valid=None, *, n_epochs=None, batch_size=None,
     sequences = bool(getattr(model, "reads_whole_sequences", False))
     train_ex = _Examples.of(train, c, "train", sequences=sequences)
     valid_ex = _Examples.of(valid, c, "valid", sequences=sequences)
-    defaults = {**DEFAULTS, **model.default_hyperparameters(len(train_ex))}
+    defaults = model.default_hyperparameters(len(train_ex))
     n_epochs = defaults["n_epochs"] if n_epochs is None else n_epochs
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
     if learning_rate_multiplier is None:

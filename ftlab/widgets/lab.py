@@ -14,6 +14,7 @@ knobs do, not for choosing.)
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -37,6 +38,11 @@ class Trial:
     run: object
     accuracy: object
     seconds: float
+
+    @cached_property
+    def train_loss(self):
+        """Mean training loss of each epoch (a Series indexed by epoch), computed once."""
+        return self.run.epochs()["train_loss"]
 
     @property
     def label(self):
@@ -92,9 +98,7 @@ class Lab:
 
     def defaults(self, n_train):
         """The model's own hyperparameters for ``n_train`` examples: where the controls start."""
-        from ftlab.tinylm.training import DEFAULTS
-
-        return {**DEFAULTS, **self.load_model().default_hyperparameters(n_train)}
+        return self.load_model().default_hyperparameters(n_train)
 
 
 def _epoch_curve(run):
@@ -107,7 +111,7 @@ def _lab_text(trial):
     acc, run = trial.accuracy, trial.run
     epochs, losses = _epoch_curve(run)
     best = int(np.argmin(losses))
-    train = run.epochs()["train_loss"]
+    train = trial.train_loss
     return (f"{trial.label}: task accuracy {acc.accuracy:.2f} (95% CI {acc.low:.2f}–{acc.high:.2f}) "
             f"on {plural(acc.n, 'test ticket')}, chance {acc.chance_baseline:.2f}; training loss "
             f"{train.iloc[0]:.3f} in epoch 1, {train.iloc[-1]:.3f} in the last; lowest full "
@@ -157,7 +161,7 @@ def training_lab(lab=None, *, n_epochs=None, learning_rate_multiplier=None, batc
             ax_loss.plot(x, y, "o-", lw=2.5 if mine else 1, alpha=1 if mine else 0.35,
                          color="C3" if mine else f"C{i % 3}", label=trial.label if mine else None)
             if mine:  # its training loss too: does the model follow its training data?
-                train = trial.run.epochs()["train_loss"]
+                train = trial.train_loss
                 ax_loss.plot(train.index, train.to_numpy(), "--", color="C3", lw=1.5,
                              label="its training loss (epoch mean)")
             acc = trial.accuracy

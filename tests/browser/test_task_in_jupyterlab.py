@@ -12,8 +12,8 @@ import time
 import nbformat
 
 from test_widgets_in_jupyterlab import (ROOT, _browser_page, _image_src, _notebook,
-                                        _open_and_run_all, _shot_folders, _wait_for_new_image,
-                                        lab)  # noqa: F401 (lab: the fixture)
+                                        _open_and_run_all, _run_all, _shot_folders,
+                                        _wait_for_new_image, lab)  # noqa: F401 (lab: the fixture)
 
 # a quarter of the tickets and two epochs: each fine-tune takes about a second
 LAB_CELLS = ["import ftlab\nlab = ftlab.training_lab(n_epochs=2, n_train=24)\nlab"]
@@ -58,15 +58,9 @@ def test_notebook_04a_runs_all_without_an_error(lab, tmp_path):  # noqa: F811
         page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")
         expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
             1, timeout=60_000)
+        # the stored execution counts show before the run: wait for a queued cell instead
         queued = page.locator(".jp-CodeCell .jp-InputArea-prompt", has_text="[*]")
-        for attempt in range(3):  # a click right after the kernel connects can be lost: retry
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator("li[data-command='runmenu:run-all']").click()
-            try:
-                expect(queued).not_to_have_count(0, timeout=15_000)
-                break
-            except AssertionError:
-                page.keyboard.press("Escape")
+        _run_all(page, started=lambda page: expect(queued).not_to_have_count(0, timeout=15_000))
         # every code cell shows an execution count again (the stored ones showed before the run),
         # none is still queued or running
         page.wait_for_function(

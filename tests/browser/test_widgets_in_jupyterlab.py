@@ -112,16 +112,20 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def _run_all(page, attempts=3):
+def _run_all(page, attempts=3, started=None):
     """Run > Run All Cells. Right after the kernel first reports idle, a click can be lost while
-    the session is still connecting, so retry until the first cell shows it was queued or ran."""
-    first_prompt = page.locator(".jp-InputArea-prompt").first
+    the session is still connecting, so retry until the run shows it started: by default the
+    first cell shows it was queued or ran; ``started(page)`` (raising if not) checks otherwise."""
+    def first_cell_queued_or_ran(page):
+        page.wait_for_function("(el) => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                               arg=page.locator(".jp-InputArea-prompt").first.element_handle(),
+                               timeout=15_000)
+
     for attempt in range(attempts):
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator("li[data-command='runmenu:run-all']").click()
         try:
-            page.wait_for_function("(el) => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
-                                   arg=first_prompt.element_handle(), timeout=15_000)
+            (started or first_cell_queued_or_ran)(page)
             return
         except Exception:
             if attempt == attempts - 1:
